@@ -1,0 +1,1 @@
+"""tunelake: Spotify analytics ingestion."""

@@ -1,0 +1,286 @@
+"""Spotify Web API JSON objects rendered from the synthetic catalog.
+
+Shapes follow the OpenAPI definition (TrackObject, AlbumObject, ArtistObject, PlaylistObject,
+PlaylistTrackObject, EpisodeObject, paging objects). Fields the definition marks deprecated
+are what a development-mode app no longer receives; they are rendered only in the extended
+tier.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from ingestion.sandbox.catalog import EPOCH, SANDBOX_USER_ID, SANDBOX_USER_NAME, Catalog, PlaylistEntry
+
+MARKETS = ["DE", "ES", "FR", "GB", "JP", "SE", "US"]
+
+
+class PayloadRenderer:
+    """Renders catalog entities as Spotify JSON for one tier and one simulated day.
+
+    Args:
+        catalog: The synthetic catalog.
+        base_url: What `href` and `next` links start with, e.g. `http://127.0.0.1:8765/v1`.
+        extended: Whether the app has extended quota (deprecated fields present).
+        day: The simulated date, for facts that change over time.
+    """
+
+    def __init__(self, catalog: Catalog, base_url: str, extended: bool, day: date) -> None:
+        self.catalog = catalog
+        self.base_url = base_url
+        self.extended = extended
+        self.day = day
+
+    # building blocks -------------------------------------------------------------------------
+
+    def _ref(self, kind: str, entity_id: str) -> dict[str, Any]:
+        path = {"user": "users", "show": "shows"}.get(kind, f"{kind}s")
+        return {
+            "external_urls": {"spotify": f"https://open.spotify.com/{kind}/{entity_id}"},
+            "href": f"{self.base_url}/{path}/{entity_id}",
+            "id": entity_id,
+            "type": kind,
+            "uri": f"spotify:{kind}:{entity_id}",
+        }
+
+    def _images(self, kind_code: int, index: int, entity_id: str) -> list[dict[str, Any]]:
+        if not self.catalog.has_images(kind_code, index):
+            return []
+        return [
+            {"url": f"https://i.scdn.co/image/{entity_id}{size}", "height": size, "width": size}
+            for size in (640, 300, 64)
+        ]
+
+    def paging(
+        self, path: str, items: list[Any], total: int, limit: int, offset: int, query: str = ""
+    ) -> dict[str, Any]:
+        """A Spotify paging object whose links carry `query` (extra parameters) along."""
+        extra = f"&{query}" if query else ""
+
+        def link(at: int) -> str:
+            return f"{self.base_url}{path}?offset={at}&limit={limit}{extra}"
+
+        return {
+            "href": link(offset),
+            "items": items,
+            "limit": limit,
+            "next": link(offset + limit) if offset + limit < total else None,
+            "offset": offset,
+            "previous": link(max(0, offset - limit)) if offset > 0 else None,
+            "total": total,
+        }
+
+    # artists ---------------------------------------------------------------------------------
+
+    def simplified_artist(self, artist: int) -> dict[str, Any]:
+        artist_id = self.catalog.encode_id("artist", artist)
+        return {**self._ref("artist", artist_id), "name": self.catalog.artist_name(artist)}
+
+    def artist(self, artist: int) -> dict[str, Any]:
+        payload = self.simplified_artist(artist)
+        payload["images"] = self._images(0, artist, payload["id"])
+        if self.extended:
+            payload["followers"] = {"href": None, "total": self.catalog.artist_followers(artist, self.day)}
+            payload["genres"] = self.catalog.artist_genres(artist)
+            payload["popularity"] = self.catalog.artist_popularity(artist, self.day)
+        return payload
+
+    # albums ----------------------------------------------------------------------------------
+
+    def simplified_album(self, album: int) -> dict[str, Any]:
+        album_id = self.catalog.encode_id("album", album)
+        release_date, precision = self.catalog.album_release(album)
+        payload = {
+            "album_type": self.catalog.album_type(album),
+            "total_tracks": len(self.catalog.album_tracks(album)),
+            **self._ref("album", album_id),
+            "images": self._images(1, album, album_id),
+            "name": self.catalog.album_name(album),
+            "release_date": release_date,
+            "release_date_precision": precision,
+            "artists": [self.simplified_artist(a) for a in self.catalog.album_artists(album)],
+        }
+        if self.extended:
+            payload["available_markets"] = MARKETS
+        return payload
+
+    def album(self, album: int) -> dict[str, Any]:
+        payload = self.simplified_album(album)
+        first_page = self.album_tracks(album, limit=50, offset=0)
+        payload["tracks"] = first_page
+        payload["copyrights"] = [{"text": f"(C) {payload['release_date'][:4]} Sandbox Records", "type": "C"}]
+        payload["external_ids"] = {"upc": self.catalog.album_upc(album)}
+        if self.extended:
+            payload["genres"] = []
+            payload["label"] = "Sandbox Records"
+            payload["popularity"] = self.catalog.album_popularity(album, self.day)
+        return payload
+
+    def album_tracks(self, album: int, limit: int, offset: int) -> dict[str, Any]:
+        tracks = self.catalog.album_tracks(album)
+        items = [self.simplified_track(t) for t in tracks[offset : offset + limit]]
+        album_id = self.catalog.encode_id("album", album)
+        return self.paging(f"/albums/{album_id}/tracks", items, len(tracks), limit, offset)
+
+    def artist_album(self, album: int, artist: int) -> dict[str, Any]:
+        payload = self.simplified_album(album)
+        if self.extended:
+            owner = self.catalog.album_artist(album) == artist
+            payload["album_group"] = payload["album_type"] if owner else "appears_on"
+        return payload
+
+    # tracks ----------------------------------------------------------------------------------
+
+    def simplified_track(self, track: int) -> dict[str, Any]:
+        track_id = self.catalog.encode_id("track", track)
+        album = self.catalog.track_album(track)
+        payload = {
+            "artists": [self.simplified_artist(a) for a in self.catalog.track_artists(track)],
+            "disc_number": 1,
+            "duration_ms": self.catalog.track_duration_ms(track),
+            "explicit": self.catalog.track_explicit(track),
+            **self._ref("track", track_id),
+            "is_playable": True,
+            "name": self.catalog.track_name(track),
+            "track_number": track - self.catalog.album_tracks(album).start + 1,
+            "is_local": False,
+        }
+        if self.extended:
+            payload["available_markets"] = MARKETS
+            payload["preview_url"] = None
+        return payload
+
+    def track(self, track: int) -> dict[str, Any]:
+        payload = self.simplified_track(track)
+        payload["album"] = self.simplified_album(self.catalog.track_album(track))
+        payload["external_ids"] = {"isrc": self.catalog.track_isrc(track)}
+        if self.extended:
+            payload["popularity"] = self.catalog.track_popularity(track, self.day)
+        return payload
+
+    def local_track(self, playlist: int) -> dict[str, Any]:
+        """A local file in a playlist: no id, no uri of the catalog, `is_local` true."""
+        name = f"My Recording {playlist + 1}"
+        return {
+            "album": {
+                "album_type": None, "total_tracks": None, "external_urls": {}, "href": None, "id": None,
+                "images": [], "name": "", "release_date": None, "release_date_precision": None,
+                "type": "album", "uri": None, "artists": [],
+            },
+            "artists": [{"external_urls": {}, "href": None, "id": None, "name": "", "type": "artist", "uri": None}],
+            "disc_number": 0,
+            "duration_ms": 201_000,
+            "explicit": False,
+            "external_ids": {},
+            "external_urls": {},
+            "href": None,
+            "id": None,
+            "is_local": True,
+            "name": name,
+            "track_number": 0,
+            "type": "track",
+            "uri": f"spotify:local:::{name.replace(' ', '+')}:201",
+        }
+
+    def episode(self, episode: int) -> dict[str, Any]:
+        episode_id = self.catalog.encode_id("episode", episode)
+        show = episode % self.catalog.show_count
+        show_id = self.catalog.encode_id("show", show)
+        released = EPOCH + timedelta(days=episode * 3)
+        return {
+            "description": "A sandbox podcast episode.",
+            "html_description": "<p>A sandbox podcast episode.</p>",
+            "duration_ms": 1_800_000 + episode * 1000,
+            "explicit": False,
+            **self._ref("episode", episode_id),
+            "images": self._images(4, episode, episode_id),
+            "is_externally_hosted": False,
+            "is_playable": True,
+            "languages": ["en"],
+            "name": f"Episode {episode + 1}",
+            "release_date": released.isoformat(),
+            "release_date_precision": "day",
+            "show": {
+                "copyrights": [],
+                "description": "Sandbox talk.",
+                "html_description": "<p>Sandbox talk.</p>",
+                "explicit": False,
+                **self._ref("show", show_id),
+                "images": [],
+                "is_externally_hosted": False,
+                "languages": ["en"],
+                "media_type": "audio",
+                "name": f"Sandbox Show {show + 1}",
+                "publisher": "Sandbox Audio",
+                "total_episodes": self.catalog.episode_count // self.catalog.show_count,
+                "available_markets": MARKETS,
+            },
+        }
+
+    # playlists -------------------------------------------------------------------------------
+
+    def user(self, user_id: str) -> dict[str, Any]:
+        names = {SANDBOX_USER_ID: SANDBOX_USER_NAME, "spotify": "Spotify"}
+        return {**self._ref("user", user_id), "display_name": names.get(user_id, user_id)}
+
+    def playlist_item(self, playlist: int, entry: PlaylistEntry) -> dict[str, Any]:
+        added_at = datetime.combine(EPOCH + timedelta(days=entry.added_day), time(12), tzinfo=timezone.utc)
+        owner = self.catalog.playlist_owner(playlist)
+        if entry.kind == "track":
+            item = self.track(entry.index)
+        elif entry.kind == "episode":
+            item = self.episode(entry.index)
+        elif entry.kind == "local":
+            item = self.local_track(playlist)
+        else:
+            item = None
+        payload = {
+            "added_at": added_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "added_by": {k: v for k, v in self.user(owner).items() if k != "display_name"},
+            "is_local": entry.kind == "local",
+            "item": item,
+        }
+        if self.extended:
+            payload["track"] = item
+        return payload
+
+    def playlist_items(self, playlist: int, limit: int, offset: int) -> dict[str, Any]:
+        entries = self.catalog.playlist_entries(playlist, self.day)
+        items = [self.playlist_item(playlist, e) for e in entries[offset : offset + limit]]
+        playlist_id = self.catalog.encode_id("playlist", playlist)
+        return self.paging(f"/playlists/{playlist_id}/items", items, len(entries), limit, offset)
+
+    def playlist(self, playlist: int, with_items: bool) -> dict[str, Any]:
+        """A playlist; `with_items` false gives metadata only (what a development app sees of
+        playlists it neither owns nor collaborates on)."""
+        playlist_id = self.catalog.encode_id("playlist", playlist)
+        owner = self.catalog.playlist_owner(playlist)
+        entries_total = len(self.catalog.playlist_entries(playlist, self.day))
+        if with_items:
+            items: dict[str, Any] = self.playlist_items(playlist, limit=100 if self.extended else 50, offset=0)
+        else:
+            items = {"href": f"{self.base_url}/playlists/{playlist_id}/items", "total": entries_total}
+        payload = {
+            "collaborative": self.catalog.playlist_is_collaborative(playlist),
+            "description": f"Sandbox playlist {playlist + 1}, curated by {self.user(owner)['display_name']}.",
+            **self._ref("playlist", playlist_id),
+            "images": self._images(3, playlist, playlist_id),
+            "name": self.catalog.playlist_name(playlist),
+            "owner": self.user(owner),
+            "public": playlist % 5 != 4,
+            "snapshot_id": self.catalog.playlist_snapshot_id(playlist, self.day),
+            "items": items,
+        }
+        if self.extended:
+            payload["tracks"] = items
+            payload["followers"] = {"href": None, "total": self.catalog.playlist_followers(playlist, self.day)}
+        return payload
+
+
+def error_body(status: int, message: str, reason: str | None = None) -> dict[str, Any]:
+    """Spotify's error body: `{"error": {"status": ..., "message": ...}}`."""
+    error: dict[str, Any] = {"status": status, "message": message}
+    if reason:
+        error["reason"] = reason
+    return {"error": error}
