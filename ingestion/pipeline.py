@@ -82,8 +82,10 @@ class RunSummary:
     warehouse: str = ""
 
     def format(self) -> str:
-        lines = [f"Ingestion finished in {self.seconds:.1f} s: {sum(self.requests.values())} requests, "
-                 f"{self.statuses.get(429, 0)} answered 429."]
+        lines = [
+            f"Ingestion finished in {self.seconds:.1f} s: {sum(self.requests.values())} requests, "
+            f"{self.statuses.get(429, 0)} answered 429."
+        ]
         for endpoint, count in sorted(self.requests.items()):
             lines.append(f"  {count:>7}  {endpoint}")
         lines.append(f"Rows loaded (raw zone {self.raw_zone_url} -> warehouse {self.warehouse}):")
@@ -171,7 +173,9 @@ def load_warehouse(settings_: Settings, summary: RunSummary) -> None:
 def ingest(settings_: Settings, crawler: CatalogCrawler) -> RunSummary:
     """Extract what `crawler` reaches into the raw zone, then bring the warehouse up to date."""
     started = time.monotonic()
-    summary = RunSummary(raw_zone_url=settings_.raw_zone_url, warehouse=f"{settings_.warehouse} {settings_.duckdb_path}")
+    summary = RunSummary(
+        raw_zone_url=settings_.raw_zone_url, warehouse=f"{settings_.warehouse} {settings_.duckdb_path}"
+    )
     source = dlt.source(name=DATASET, max_table_nesting=0)(spotify_resources)(crawler)
     # The raw zone is history: every load is kept, the warehouse merges.
     for resource in source.resources.values():

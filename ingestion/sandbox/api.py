@@ -15,7 +15,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -54,14 +55,14 @@ class SimulatedClock:
             self.set_date(start)
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) + self._offset
+        return datetime.now(UTC) + self._offset
 
     def today(self) -> date:
         return self.now().date()
 
     def set_date(self, day: date) -> None:
-        noon = datetime.combine(day, dtime(12), tzinfo=timezone.utc)
-        self._offset = noon - datetime.now(timezone.utc)
+        noon = datetime.combine(day, dtime(12), tzinfo=UTC)
+        self._offset = noon - datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,9 @@ class SandboxApi:
                 if route.authenticated:
                     self._check_token(headers.get("authorization", ""))
                 renderer = PayloadRenderer(self.catalog, f"{base}/v1", self.extended, self.clock.today())
-                response = route.handler(renderer=renderer, params=params, body=body, headers=headers, **match.groupdict())
+                response = route.handler(
+                    renderer=renderer, params=params, body=body, headers=headers, **match.groupdict()
+                )
             except ApiError as error:
                 response = Response(error.status, error_body(error.status, error.message))
             self._count(f"{method} {route.template}", response.status)
@@ -178,7 +181,9 @@ class SandboxApi:
         if not client_id or not client_secret:
             return Response(400, {"error": "invalid_client", "error_description": "Invalid client"})
         if form.get("grant_type") != "client_credentials":
-            return Response(400, {"error": "unsupported_grant_type", "error_description": "grant_type parameter is missing"})
+            return Response(
+                400, {"error": "unsupported_grant_type", "error_description": "grant_type parameter is missing"}
+            )
         token = secrets.token_urlsafe(32)
         with self._lock:
             self._tokens[token] = time.monotonic() + self.token_lifetime
@@ -227,11 +232,7 @@ class SandboxApi:
         artist = self._lookup("artist", id)
         limit, offset = self._page(params, default=5 if not self.extended else 20, maximum=50 if self.extended else 10)
         groups = set(filter(None, params.get("include_groups", "album,single,compilation,appears_on").split(",")))
-        albums = [
-            a
-            for a in self.catalog.artist_albums(artist)
-            if (self.catalog.album_type(a) in groups)
-        ]
+        albums = [a for a in self.catalog.artist_albums(artist) if (self.catalog.album_type(a) in groups)]
         if "appears_on" in groups:
             albums += self._appears_on(artist)
         items = [renderer.artist_album(a, artist) for a in albums[offset : offset + limit]]
@@ -287,7 +288,10 @@ class SandboxApi:
                 "playlists": catalog.playlist_count,
                 "owned_playlist_ids": [catalog.encode_id("playlist", p) for p in catalog.owned_playlists()],
                 "all_playlist_ids": [catalog.encode_id("playlist", p) for p in range(catalog.playlist_count)],
-                "sample_artist_ids": [catalog.encode_id("artist", a) for a in range(0, catalog.artist_count, max(1, catalog.artist_count // 25))][:25],
+                "sample_artist_ids": [
+                    catalog.encode_id("artist", a)
+                    for a in range(0, catalog.artist_count, max(1, catalog.artist_count // 25))
+                ][:25],
             },
         )
 

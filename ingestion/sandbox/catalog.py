@@ -28,18 +28,79 @@ SANDBOX_USER_NAME = "Sandbox Listener"
 EPOCH = date(2026, 1, 1)
 
 _SYLLABLES = (
-    "ka", "lo", "mi", "ra", "ven", "tor", "sa", "lu", "ne", "dor", "fi", "qua", "zel", "bri",
-    "mon", "ta", "vi", "sol", "ar", "is", "el", "no", "ry", "sha", "ko", "pe", "lin", "gra",
+    "ka",
+    "lo",
+    "mi",
+    "ra",
+    "ven",
+    "tor",
+    "sa",
+    "lu",
+    "ne",
+    "dor",
+    "fi",
+    "qua",
+    "zel",
+    "bri",
+    "mon",
+    "ta",
+    "vi",
+    "sol",
+    "ar",
+    "is",
+    "el",
+    "no",
+    "ry",
+    "sha",
+    "ko",
+    "pe",
+    "lin",
+    "gra",
 )
 _WORDS = (
-    "Midnight", "Echo", "Golden", "River", "Static", "Neon", "Paper", "Velvet", "Summer", "Ghost",
-    "Electric", "Silent", "Wild", "Broken", "Crystal", "Northern", "Lights", "Hearts", "Dreams",
-    "Fire", "Ocean", "Signal", "Motion", "Gravity", "Honey", "Satellite", "Diamond", "Shadow",
+    "Midnight",
+    "Echo",
+    "Golden",
+    "River",
+    "Static",
+    "Neon",
+    "Paper",
+    "Velvet",
+    "Summer",
+    "Ghost",
+    "Electric",
+    "Silent",
+    "Wild",
+    "Broken",
+    "Crystal",
+    "Northern",
+    "Lights",
+    "Hearts",
+    "Dreams",
+    "Fire",
+    "Ocean",
+    "Signal",
+    "Motion",
+    "Gravity",
+    "Honey",
+    "Satellite",
+    "Diamond",
+    "Shadow",
 )
 # Real catalogs are multilingual: a share of names is in other scripts.
 _FOREIGN_NAMES = (
-    "夜明けの歌", "東京ナイト", "Звёздный путь", "Белые ночи", "Καλοκαίρι", "사랑의 노래",
-    "Café Olé", "Señorita Luna", "Straße der Träume", "北京之夏", "Ночной город", "Ελπίδα",
+    "夜明けの歌",
+    "東京ナイト",
+    "Звёздный путь",
+    "Белые ночи",
+    "Καλοκαίρι",
+    "사랑의 노래",
+    "Café Olé",
+    "Señorita Luna",
+    "Straße der Träume",
+    "北京之夏",
+    "Ночной город",
+    "Ελπίδα",
 )
 _GENRES = ("indie pop", "synthwave", "lo-fi", "techno", "jazz", "hip hop", "folk", "k-pop")
 
@@ -276,7 +337,7 @@ class Catalog:
         return "spotify" if playlist % 4 == 3 else f"listener{_mix(self.seed, 30, playlist) % 9000 + 1000}"
 
     def playlist_is_collaborative(self, playlist: int) -> bool:
-        return playlist % 6 == 1
+        return playlist % 6 == 1 and not self.playlist_is_editorial(playlist)
 
     def playlist_is_editorial(self, playlist: int) -> bool:
         return self.playlist_owner(playlist) == "spotify"

@@ -8,7 +8,7 @@ tier.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from ingestion.sandbox.catalog import EPOCH, SANDBOX_USER_ID, SANDBOX_USER_NAME, Catalog, PlaylistEntry
@@ -164,9 +164,18 @@ class PayloadRenderer:
         name = f"My Recording {playlist + 1}"
         return {
             "album": {
-                "album_type": None, "total_tracks": None, "external_urls": {}, "href": None, "id": None,
-                "images": [], "name": "", "release_date": None, "release_date_precision": None,
-                "type": "album", "uri": None, "artists": [],
+                "album_type": None,
+                "total_tracks": None,
+                "external_urls": {},
+                "href": None,
+                "id": None,
+                "images": [],
+                "name": "",
+                "release_date": None,
+                "release_date_precision": None,
+                "type": "album",
+                "uri": None,
+                "artists": [],
             },
             "artists": [{"external_urls": {}, "href": None, "id": None, "name": "", "type": "artist", "uri": None}],
             "disc_number": 0,
@@ -225,7 +234,7 @@ class PayloadRenderer:
         return {**self._ref("user", user_id), "display_name": names.get(user_id, user_id)}
 
     def playlist_item(self, playlist: int, entry: PlaylistEntry) -> dict[str, Any]:
-        added_at = datetime.combine(EPOCH + timedelta(days=entry.added_day), time(12), tzinfo=timezone.utc)
+        added_at = datetime.combine(EPOCH + timedelta(days=entry.added_day), time(12), tzinfo=UTC)
         owner = self.catalog.playlist_owner(playlist)
         if entry.kind == "track":
             item = self.track(entry.index)
@@ -252,8 +261,11 @@ class PayloadRenderer:
         return self.paging(f"/playlists/{playlist_id}/items", items, len(entries), limit, offset)
 
     def playlist(self, playlist: int, with_items: bool) -> dict[str, Any]:
-        """A playlist; `with_items` false gives metadata only (what a development app sees of
-        playlists it neither owns nor collaborates on)."""
+        """A playlist, with its first page of items when `with_items`.
+
+        Without them it is metadata only: what a development app sees of playlists it neither
+        owns nor collaborates on.
+        """
         playlist_id = self.catalog.encode_id("playlist", playlist)
         owner = self.catalog.playlist_owner(playlist)
         entries_total = len(self.catalog.playlist_entries(playlist, self.day))

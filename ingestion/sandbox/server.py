@@ -22,10 +22,10 @@ class _Handler(BaseHTTPRequestHandler):
     wbufsize = 64 * 1024
     server: _Server
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         self._dispatch("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._dispatch("POST")
 
     def _dispatch(self, method: str) -> None:
@@ -33,7 +33,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
-        base = f"http://{self.headers.get('Host') or '%s:%d' % self.server.server_address[:2]}"
+        host, port = self.server.server_address[:2]
+        base = f"http://{self.headers.get('Host') or f'{host}:{port}'}"
         response = self.server.api.handle(method, path, query, headers, body, base)
         payload = b"" if response.body is None else json.dumps(response.body, ensure_ascii=False).encode()
         self.send_response(response.status)

@@ -33,8 +33,12 @@ def parse_tracked(playlists: Sequence[str] | str | None, artists: Sequence[str] 
         return list(value)
 
     tracked = Tracked(
-        playlists=tuple(dict.fromkeys(parse_spotify_id(v, "playlist", "sources.spotify.playlists") for v in as_list(playlists))),
-        artists=tuple(dict.fromkeys(parse_spotify_id(v, "artist", "sources.spotify.artists") for v in as_list(artists))),
+        playlists=tuple(
+            dict.fromkeys(parse_spotify_id(v, "playlist", "sources.spotify.playlists") for v in as_list(playlists))
+        ),
+        artists=tuple(
+            dict.fromkeys(parse_spotify_id(v, "artist", "sources.spotify.artists") for v in as_list(artists))
+        ),
     )
     if not tracked.playlists and not tracked.artists:
         raise ConfigurationError("nothing to track: set sources.spotify.playlists and/or sources.spotify.artists")

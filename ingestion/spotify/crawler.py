@@ -90,7 +90,7 @@ class CatalogCrawler:
             return self.client.call(endpoint, fn, *args, **kwargs)
         except SpotifyApiError as error:
             if error.status in (400, 403, 404):
-                logger.warning("skipping %s %s: %s", kind, entity_id, error)
+                logger.info("skipping %s %s: %s", kind, entity_id, error)
                 self.skipped.append(Skipped(kind, entity_id, str(error)))
                 return None
             raise
@@ -111,8 +111,13 @@ class CatalogCrawler:
         sp = self.client.spotipy
         for playlist_id in self.tracked.playlists:
             playlist = self._fetch(
-                "playlist", playlist_id, "GET /playlists/{id}", sp.playlist, playlist_id,
-                market=self.market, additional_types=("track", "episode"),
+                "playlist",
+                playlist_id,
+                "GET /playlists/{id}",
+                sp.playlist,
+                playlist_id,
+                market=self.market,
+                additional_types=("track", "episode"),
             )
             if playlist is None:
                 continue
@@ -121,27 +126,34 @@ class CatalogCrawler:
             # A development-mode app gets only {href, total} for playlists it neither owns nor
             # collaborates on; asking for their items would be a guaranteed 403.
             readable = "items" in first_page
-            self.rows["playlists"].append({
-                "playlist_id": playlist_id,
-                "name": playlist.get("name"),
-                "description": playlist.get("description"),
-                "owner_id": (playlist.get("owner") or {}).get("id"),
-                "owner_name": (playlist.get("owner") or {}).get("display_name"),
-                "is_public": playlist.get("public"),
-                "is_collaborative": playlist.get("collaborative"),
-                "snapshot_id": playlist.get("snapshot_id"),
-                "total_items": first_page.get("total"),
-                "followers": (playlist.get("followers") or {}).get("total"),
-                "are_items_readable": readable,
-                "observed_at": observed_at,
-            })
+            self.rows["playlists"].append(
+                {
+                    "playlist_id": playlist_id,
+                    "name": playlist.get("name"),
+                    "description": playlist.get("description"),
+                    "owner_id": (playlist.get("owner") or {}).get("id"),
+                    "owner_name": (playlist.get("owner") or {}).get("display_name"),
+                    "is_public": playlist.get("public"),
+                    "is_collaborative": playlist.get("collaborative"),
+                    "snapshot_id": playlist.get("snapshot_id"),
+                    "total_items": first_page.get("total"),
+                    "followers": (playlist.get("followers") or {}).get("total"),
+                    "are_items_readable": readable,
+                    "observed_at": observed_at,
+                }
+            )
             if not readable:
-                self.skipped.append(Skipped(
-                    "playlist", playlist_id,
-                    "items not readable by this app (development mode: only playlists you own or collaborate on)",
-                ))
+                self.skipped.append(
+                    Skipped(
+                        "playlist",
+                        playlist_id,
+                        "items not readable by this app (development mode: only playlists you own or collaborate on)",
+                    )
+                )
                 continue
-            for position, entry in enumerate(self._pages("playlist", playlist_id, "GET /playlists/{id}/items", first_page)):
+            for position, entry in enumerate(
+                self._pages("playlist", playlist_id, "GET /playlists/{id}/items", first_page)
+            ):
                 self._add_playlist_item(playlist_id, position, entry, observed_at)
 
     def _add_playlist_item(self, playlist_id: str, position: int, entry: dict[str, Any], observed_at: datetime) -> None:
@@ -149,18 +161,20 @@ class CatalogCrawler:
         item_type = "missing"
         if item is not None:
             item_type = "local" if entry.get("is_local") or item.get("is_local") else item.get("type", "track")
-        self.rows["playlist_items"].append({
-            "playlist_id": playlist_id,
-            "snapshot_date": observed_at.date(),
-            "position": position,
-            "item_type": item_type,
-            "track_id": item.get("id") if item_type == "track" else None,
-            "episode_id": item.get("id") if item_type == "episode" else None,
-            "item_name": (item or {}).get("name"),
-            "added_at": entry.get("added_at"),
-            "added_by_id": (entry.get("added_by") or {}).get("id"),
-            "observed_at": observed_at,
-        })
+        self.rows["playlist_items"].append(
+            {
+                "playlist_id": playlist_id,
+                "snapshot_date": observed_at.date(),
+                "position": position,
+                "item_type": item_type,
+                "track_id": item.get("id") if item_type == "track" else None,
+                "episode_id": item.get("id") if item_type == "episode" else None,
+                "item_name": (item or {}).get("name"),
+                "added_at": entry.get("added_at"),
+                "added_by_id": (entry.get("added_by") or {}).get("id"),
+                "observed_at": observed_at,
+            }
+        )
         if item_type == "track" and item.get("id"):
             self._add_track(item, observed_at)
 
@@ -173,18 +187,25 @@ class CatalogCrawler:
         for artist_id in self.tracked.artists:
             self._artist_ids.setdefault(artist_id)
             first_page = self._fetch(
-                "artist", artist_id, "GET /artists/{id}/albums", sp.artist_albums, artist_id,
-                include_groups=settings.DISCOGRAPHY_GROUPS, limit=settings.ARTIST_ALBUMS_PAGE,
+                "artist",
+                artist_id,
+                "GET /artists/{id}/albums",
+                sp.artist_albums,
+                artist_id,
+                include_groups=settings.DISCOGRAPHY_GROUPS,
+                limit=settings.ARTIST_ALBUMS_PAGE,
             )
             observed_at = self.client.response_time()
             for album in self._pages("artist", artist_id, "GET /artists/{id}/albums", first_page):
                 self._discography_albums.setdefault(album["id"])
-                self.rows["artist_albums"].append({
-                    "artist_id": artist_id,
-                    "album_id": album["id"],
-                    "album_group": album.get("album_group"),
-                    "observed_at": observed_at,
-                })
+                self.rows["artist_albums"].append(
+                    {
+                        "artist_id": artist_id,
+                        "album_id": album["id"],
+                        "album_group": album.get("album_group"),
+                        "observed_at": observed_at,
+                    }
+                )
 
     # albums ----------------------------------------------------------------------------------
 
@@ -199,28 +220,34 @@ class CatalogCrawler:
             if album is None:
                 continue
             observed_at = self.client.response_time()
-            self.rows["albums"].append({
-                "album_id": album_id,
-                "name": album.get("name"),
-                "album_type": album.get("album_type"),
-                "release_date": album.get("release_date"),
-                "release_date_precision": album.get("release_date_precision"),
-                "total_tracks": album.get("total_tracks"),
-                "upc": (album.get("external_ids") or {}).get("upc"),
-                "label": album.get("label"),
-                "popularity": album.get("popularity"),
-                "image_url": _largest_image(album.get("images")),
-                "observed_at": observed_at,
-            })
-            self.rows["album_observations"].append({
-                "album_id": album_id,
-                "observed_date": observed_at.date(),
-                "popularity": album.get("popularity"),
-                "observed_at": observed_at,
-            })
+            self.rows["albums"].append(
+                {
+                    "album_id": album_id,
+                    "name": album.get("name"),
+                    "album_type": album.get("album_type"),
+                    "release_date": album.get("release_date"),
+                    "release_date_precision": album.get("release_date_precision"),
+                    "total_tracks": album.get("total_tracks"),
+                    "upc": (album.get("external_ids") or {}).get("upc"),
+                    "label": album.get("label"),
+                    "popularity": album.get("popularity"),
+                    "image_url": _largest_image(album.get("images")),
+                    "observed_at": observed_at,
+                }
+            )
+            self.rows["album_observations"].append(
+                {
+                    "album_id": album_id,
+                    "observed_date": observed_at.date(),
+                    "popularity": album.get("popularity"),
+                    "observed_at": observed_at,
+                }
+            )
             for position, artist in enumerate(album.get("artists") or []):
                 self._artist_ids.setdefault(artist["id"])
-                self.rows["album_artists"].append({"album_id": album_id, "artist_position": position, "artist_id": artist["id"]})
+                self.rows["album_artists"].append(
+                    {"album_id": album_id, "artist_position": position, "artist_id": artist["id"]}
+                )
             if album_id in self._discography_albums:
                 tracks = self._pages("album", album_id, "GET /albums/{id}/tracks", album.get("tracks"))
                 for track in tracks:
@@ -238,28 +265,34 @@ class CatalogCrawler:
         album_id = (track.get("album") or {}).get("id")
         if album_id and album_id not in self._discography_albums:
             self._other_albums.setdefault(album_id)
-        self.rows["tracks"].append({
-            "track_id": track_id,
-            "name": track.get("name"),
-            "album_id": album_id,
-            "duration_ms": track.get("duration_ms"),
-            "is_explicit": track.get("explicit"),
-            "isrc": (track.get("external_ids") or {}).get("isrc"),
-            "disc_number": track.get("disc_number"),
-            "track_number": track.get("track_number"),
-            "popularity": track.get("popularity"),
-            "observed_at": observed_at,
-        })
-        self.rows["track_observations"].append({
-            "track_id": track_id,
-            "observed_date": observed_at.date(),
-            "popularity": track.get("popularity"),
-            "observed_at": observed_at,
-        })
+        self.rows["tracks"].append(
+            {
+                "track_id": track_id,
+                "name": track.get("name"),
+                "album_id": album_id,
+                "duration_ms": track.get("duration_ms"),
+                "is_explicit": track.get("explicit"),
+                "isrc": (track.get("external_ids") or {}).get("isrc"),
+                "disc_number": track.get("disc_number"),
+                "track_number": track.get("track_number"),
+                "popularity": track.get("popularity"),
+                "observed_at": observed_at,
+            }
+        )
+        self.rows["track_observations"].append(
+            {
+                "track_id": track_id,
+                "observed_date": observed_at.date(),
+                "popularity": track.get("popularity"),
+                "observed_at": observed_at,
+            }
+        )
         for position, artist in enumerate(track.get("artists") or []):
             if artist.get("id"):
                 self._artist_ids.setdefault(artist["id"])
-                self.rows["track_artists"].append({"track_id": track_id, "artist_position": position, "artist_id": artist["id"]})
+                self.rows["track_artists"].append(
+                    {"track_id": track_id, "artist_position": position, "artist_id": artist["id"]}
+                )
 
     def _crawl_tracks(self) -> None:
         self._crawl_albums()
@@ -288,18 +321,22 @@ class CatalogCrawler:
                 continue
             observed_at = self.client.response_time()
             followers = (artist.get("followers") or {}).get("total")
-            self.rows["artists"].append({
-                "artist_id": artist_id,
-                "name": artist.get("name"),
-                "popularity": artist.get("popularity"),
-                "followers": followers,
-                "image_url": _largest_image(artist.get("images")),
-                "observed_at": observed_at,
-            })
-            self.rows["artist_observations"].append({
-                "artist_id": artist_id,
-                "observed_date": observed_at.date(),
-                "popularity": artist.get("popularity"),
-                "followers": followers,
-                "observed_at": observed_at,
-            })
+            self.rows["artists"].append(
+                {
+                    "artist_id": artist_id,
+                    "name": artist.get("name"),
+                    "popularity": artist.get("popularity"),
+                    "followers": followers,
+                    "image_url": _largest_image(artist.get("images")),
+                    "observed_at": observed_at,
+                }
+            )
+            self.rows["artist_observations"].append(
+                {
+                    "artist_id": artist_id,
+                    "observed_date": observed_at.date(),
+                    "popularity": artist.get("popularity"),
+                    "followers": followers,
+                    "observed_at": observed_at,
+                }
+            )

@@ -9,7 +9,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
@@ -141,10 +141,10 @@ class SpotifyClient:
         header = getattr(self._local, "date", None)
         if header:
             try:
-                return parsedate_to_datetime(header).astimezone(timezone.utc)
+                return parsedate_to_datetime(header).astimezone(UTC)
             except (TypeError, ValueError):
                 logger.debug("unparseable Date header %r", header)
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def call(self, endpoint: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call a spotipy method with this client's retry policy.
@@ -178,7 +178,7 @@ class SpotifyClient:
                 failure = type(error).__name__
             if attempt == settings.MAX_ATTEMPTS:
                 raise SpotifyApiError(599, endpoint, f"gave up after {attempt} attempts ({failure})")
-            delay = min(30.0, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random())
+            delay = min(30.0, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random())  # noqa: S311 (jitter, not crypto)
             logger.info("%s: %s, retrying in %.1f s (attempt %d)", endpoint, failure, delay, attempt)
             self._sleep(delay)
         raise AssertionError("unreachable")

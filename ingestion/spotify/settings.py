@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 API_URL = "https://api.spotify.com/v1"
-TOKEN_URL = "https://accounts.spotify.com/api/token"
+TOKEN_URL = "https://accounts.spotify.com/api/token"  # noqa: S105 (a URL, not a secret)
 
 # Page sizes a development-mode app may ask for (larger ones answer 400 "Invalid limit").
 ARTIST_ALBUMS_PAGE = 10
@@ -31,24 +31,47 @@ TABLES: dict[str, dict[str, Any]] = {
     "playlists": {
         "primary_key": ["playlist_id"],
         "columns": _cols(
-            playlist_id="text", name="text", description="text", owner_id="text", owner_name="text",
-            is_public="bool", is_collaborative="bool", snapshot_id="text", total_items="bigint",
-            followers="bigint", are_items_readable="bool", observed_at="timestamp",
+            playlist_id="text",
+            name="text",
+            description="text",
+            owner_id="text",
+            owner_name="text",
+            is_public="bool",
+            is_collaborative="bool",
+            snapshot_id="text",
+            total_items="bigint",
+            followers="bigint",
+            are_items_readable="bool",
+            observed_at="timestamp",
         ),
     },
     "playlist_items": {
         "primary_key": ["playlist_id", "snapshot_date", "position"],
         "columns": _cols(
-            playlist_id="text", snapshot_date="date", position="bigint", item_type="text",
-            track_id="text", episode_id="text", item_name="text", added_at="timestamp",
-            added_by_id="text", observed_at="timestamp",
+            playlist_id="text",
+            snapshot_date="date",
+            position="bigint",
+            item_type="text",
+            track_id="text",
+            episode_id="text",
+            item_name="text",
+            added_at="timestamp",
+            added_by_id="text",
+            observed_at="timestamp",
         ),
     },
     "tracks": {
         "primary_key": ["track_id"],
         "columns": _cols(
-            track_id="text", name="text", album_id="text", duration_ms="bigint", is_explicit="bool",
-            isrc="text", disc_number="bigint", track_number="bigint", popularity="bigint",
+            track_id="text",
+            name="text",
+            album_id="text",
+            duration_ms="bigint",
+            is_explicit="bool",
+            isrc="text",
+            disc_number="bigint",
+            track_number="bigint",
+            popularity="bigint",
             observed_at="timestamp",
         ),
     },
@@ -59,9 +82,17 @@ TABLES: dict[str, dict[str, Any]] = {
     "albums": {
         "primary_key": ["album_id"],
         "columns": _cols(
-            album_id="text", name="text", album_type="text", release_date="text",
-            release_date_precision="text", total_tracks="bigint", upc="text", label="text",
-            popularity="bigint", image_url="text", observed_at="timestamp",
+            album_id="text",
+            name="text",
+            album_type="text",
+            release_date="text",
+            release_date_precision="text",
+            total_tracks="bigint",
+            upc="text",
+            label="text",
+            popularity="bigint",
+            image_url="text",
+            observed_at="timestamp",
         ),
     },
     "album_artists": {
@@ -71,7 +102,11 @@ TABLES: dict[str, dict[str, Any]] = {
     "artists": {
         "primary_key": ["artist_id"],
         "columns": _cols(
-            artist_id="text", name="text", popularity="bigint", followers="bigint", image_url="text",
+            artist_id="text",
+            name="text",
+            popularity="bigint",
+            followers="bigint",
+            image_url="text",
             observed_at="timestamp",
         ),
     },
@@ -90,7 +125,10 @@ TABLES: dict[str, dict[str, Any]] = {
     "artist_observations": {
         "primary_key": ["artist_id", "observed_date"],
         "columns": _cols(
-            artist_id="text", observed_date="date", popularity="bigint", followers="bigint",
+            artist_id="text",
+            observed_date="date",
+            popularity="bigint",
+            followers="bigint",
             observed_at="timestamp",
         ),
     },

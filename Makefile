@@ -1,0 +1,51 @@
+# The commands people type. Everything installs into .venv from the lock (uv.lock).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+DOCS_PORT ?= 8080
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-dev demo test lint format docs sandbox clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# --inexact keeps uv itself, which is not a dependency of the project, in the environment.
+install: $(BIN)/uv  ## Install tunelake and its pinned dependencies into .venv
+	$(BIN)/uv sync --locked --inexact --no-default-groups
+	@test -f dbt_project/profiles.yml || cp profiles.example.yml dbt_project/profiles.yml
+
+install-dev: $(BIN)/uv  ## Install the above plus test and lint tools
+	$(BIN)/uv sync --locked --inexact --group dev
+	@test -f dbt_project/profiles.yml || cp profiles.example.yml dbt_project/profiles.yml
+
+demo: install  ## Run everything offline: sandbox API -> dlt -> raw zone + DuckDB -> dbt build + docs
+	$(BIN)/tunelake demo
+
+test: install-dev  ## Run the test suite
+	$(BIN)/pytest
+
+lint: install-dev  ## ruff for Python, sqlfluff for the dbt SQL
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	TUNELAKE_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint dbt_project/models
+
+format: install-dev  ## Fix what ruff and sqlfluff can fix
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	TUNELAKE_DUCKDB_PATH=:memory: $(BIN)/sqlfluff fix dbt_project/models
+
+docs: install  ## Serve the dbt docs on 127.0.0.1 (after make demo)
+	@test -f dbt_project/target/catalog.json || { echo "No docs yet: run 'make demo' first."; exit 1; }
+	cd dbt_project && TUNELAKE_DUCKDB_PATH=$(CURDIR)/data/tunelake.duckdb ../$(BIN)/dbt docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
+
+sandbox: install  ## Serve the Spotify sandbox API on 127.0.0.1:8765
+	$(BIN)/tunelake sandbox
+
+clean:  ## Remove generated data and dbt artifacts (keeps .venv)
+	rm -rf data dbt_project/target dbt_project/logs logs

@@ -1,0 +1,86 @@
+with
+
+albums as (
+
+    select * from {{ ref('stg_spotify__albums') }}
+
+),
+
+album_artists as (
+
+    select * from {{ ref('stg_spotify__album_artists') }}
+
+),
+
+artists as (
+
+    select * from {{ ref('stg_spotify__artists') }}
+
+),
+
+album_observations as (
+
+    select * from {{ ref('stg_spotify__album_observations') }}
+
+),
+
+primary_artists as (
+
+    select
+        album_artists.album_id,
+        album_artists.artist_id as primary_artist_id,
+        artists.artist_name as primary_artist_name
+
+    from album_artists
+    left join artists
+        on album_artists.artist_id = artists.artist_id
+    where album_artists.is_primary_artist
+
+),
+
+seen as (
+
+    select
+        album_id,
+        min(observed_date) as first_seen_date,
+        max(observed_date) as last_seen_date
+
+    from album_observations
+    group by album_id
+
+),
+
+final as (
+
+    select
+        -- ids
+        albums.album_id,
+        primary_artists.primary_artist_id,
+        albums.upc,
+
+        -- strings
+        albums.album_name,
+        albums.album_type,
+        primary_artists.primary_artist_name,
+        albums.label,
+        albums.image_url,
+
+        -- numerics
+        albums.total_tracks,
+        albums.popularity as latest_popularity,
+
+        -- dates
+        albums.release_date,
+        albums.release_date_precision,
+        seen.first_seen_date,
+        seen.last_seen_date
+
+    from albums
+    left join primary_artists
+        on albums.album_id = primary_artists.album_id
+    left join seen
+        on albums.album_id = seen.album_id
+
+)
+
+select * from final

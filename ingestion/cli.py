@@ -1,0 +1,172 @@
+"""The `tunelake` command line."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from datetime import UTC, datetime
+
+import click
+
+from ingestion.spotify.helpers import ConfigurationError, RateLimitedError
+
+# Exit codes (documented in the README).
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CONFIGURATION = 3
+EXIT_RATE_LIMITED = 4
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # spotipy logs every 4xx at ERROR before raising; the loader reports them itself.
+    logging.getLogger("spotipy").setLevel(logging.CRITICAL)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
+def main(verbose: bool) -> None:
+    """tunelake: Spotify analytics on dlt, dbt and DuckDB, Snowflake or Athena."""
+    _setup_logging(verbose)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8765, show_default=True, help="Port to listen on (0 picks a free one).")
+@click.option(
+    "--tier",
+    type=click.Choice(["development", "extended"]),
+    default="development",
+    show_default=True,
+    help="Quota tier to imitate: development mode (what new apps get) or extended quota.",
+)
+@click.option("--seed", default=42, show_default=True, help="Seed of the synthetic catalog.")
+@click.option("--tracks", default=10_000, show_default=True, help="Approximate catalog size in tracks.")
+@click.option(
+    "--date",
+    "start_date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Simulated date to start on (default: today, UTC).",
+)
+@click.option("--token-lifetime", default=3600, show_default=True, help="Seconds an access token stays valid.")
+def sandbox(
+    host: str, port: int, tier: str, seed: int, tracks: int, start_date: datetime | None, token_lifetime: int
+) -> None:
+    """Serve the Spotify sandbox API (a local stand-in for api.spotify.com)."""
+    from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
+
+    api = SandboxApi(
+        Catalog(seed=seed, tracks=tracks),
+        tier=tier,
+        today=start_date.date() if start_date else None,
+        token_lifetime=token_lifetime,
+    )
+    server = SandboxServer(api, host=host, port=port)
+    catalog = api.catalog
+    click.echo(
+        f"Spotify sandbox API ({tier} tier) on {server.url}: {catalog.artist_count} artists, "
+        f"{catalog.album_count} albums, {catalog.track_count} tracks, simulated date {api.clock.today()}."
+    )
+    click.echo(f'  api_url   = "{server.api_url}"\n  token_url = "{server.token_url}"')
+    click.echo(f"  ids to track and admin calls: {server.url}/_sandbox/catalog, /_sandbox/clock, /_sandbox/stats")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        server.serve_forever()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("Sandbox stopped.")
+
+
+def _ingest(playlists: tuple[str, ...], artists: tuple[str, ...]) -> None:
+    from ingestion.pipeline import Settings, crawler_from_config, ingest
+
+    try:
+        settings = Settings.from_config()
+        crawler = crawler_from_config(list(playlists), list(artists))
+        summary = ingest(settings, crawler)
+    except ConfigurationError as error:
+        click.echo(f"Configuration error: {error}", err=True)
+        sys.exit(EXIT_CONFIGURATION)
+    except RateLimitedError as error:
+        click.echo(f"Stopped: {error}", err=True)
+        sys.exit(EXIT_RATE_LIMITED)
+    click.echo(summary.format())
+
+
+_playlist_option = click.option(
+    "--playlist",
+    "playlists",
+    multiple=True,
+    help="Playlist id, URI or URL to track (repeatable; replaces sources.spotify.playlists).",
+)
+_artist_option = click.option(
+    "--artist",
+    "artists",
+    multiple=True,
+    help="Artist id, URI or URL to track (repeatable; replaces sources.spotify.artists).",
+)
+
+
+@main.command("ingest")
+@_playlist_option
+@_artist_option
+def ingest_command(playlists: tuple[str, ...], artists: tuple[str, ...]) -> None:
+    """Load Spotify into the raw zone and the warehouse (configuration: .dlt/config.toml)."""
+    _ingest(playlists, artists)
+
+
+@main.command()
+@_playlist_option
+@_artist_option
+@click.option("--target", default=None, help="dbt target (duckdb, snowflake, athena); default from the profile.")
+def run(playlists: tuple[str, ...], artists: tuple[str, ...], target: str | None) -> None:
+    """Ingest, then `dbt build` the models."""
+    from ingestion.pipeline import Settings
+    from ingestion.transform import DbtError, run_dbt
+
+    _ingest(playlists, artists)
+    try:
+        run_dbt(["build"], duckdb_path=Settings.from_config().duckdb_path, target=target)
+    except DbtError as error:
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_FAILED)
+
+
+@main.command()
+@click.option("--days", default=3, show_default=True, help="Simulated days to ingest, ending today.")
+@click.option(
+    "--tier",
+    type=click.Choice(["development", "extended"]),
+    default="development",
+    show_default=True,
+    help="Quota tier the sandbox imitates.",
+)
+@click.option("--seed", default=42, show_default=True, help="Seed of the synthetic catalog.")
+def demo(days: int, tier: str, seed: int) -> None:
+    """Run everything offline against the sandbox: ingest several days, dbt build, docs."""
+    from ingestion.demo import demo_days, format_result, run_demo
+    from ingestion.pipeline import Settings
+
+    settings = Settings.from_config()
+    result = run_demo(settings, demo_days(days, datetime.now(UTC).date()), tier=tier, seed=seed)
+    click.echo(format_result(result, settings))
+
+
+@main.command()
+@click.argument("sql")
+def query(sql: str) -> None:
+    """Run SQL against the DuckDB warehouse and print the result."""
+    import duckdb
+
+    from ingestion.pipeline import Settings
+
+    with duckdb.connect(Settings.from_config().duckdb_path, read_only=True) as con:
+        con.sql(sql).show(max_rows=50)
+
+
+if __name__ == "__main__":
+    main()

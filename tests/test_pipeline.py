@@ -1,0 +1,127 @@
+"""End to end: sandbox API -> dlt -> raw zone + DuckDB -> dbt build."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pytest
+import requests
+
+from ingestion.pipeline import RunSummary, Settings, ingest, load_warehouse
+from ingestion.sandbox import Catalog, SandboxServer
+from ingestion.spotify import CatalogCrawler, parse_tracked
+from ingestion.transform import run_dbt
+
+DAY_1, DAY_2 = date(2026, 11, 1), date(2026, 11, 2)
+MART_KEYS = {
+    "dim_tracks": ["track_id"],
+    "dim_albums": ["album_id"],
+    "dim_artists": ["artist_id"],
+    "fct_track_popularity_daily": ["track_id", "observed_date"],
+}
+
+
+def tracked_indexes(catalog: Catalog) -> tuple[list[int], list[int]]:
+    """Every playlist (readable or not) and four artists."""
+    return list(range(catalog.playlist_count)), [0, 3, 8, 13]
+
+
+def reachable_tracks(catalog: Catalog, day: date) -> set[int]:
+    """What a development-mode app reaches on `day`, computed from the catalog, not the loader."""
+    playlists, artists = tracked_indexes(catalog)
+    tracks = {
+        entry.index
+        for playlist in playlists
+        if playlist in catalog.owned_playlists()
+        for entry in catalog.playlist_entries(playlist, day)
+        if entry.kind == "track"
+    }
+    for artist in artists:
+        for album in catalog.artist_albums(artist):
+            tracks.update(catalog.album_tracks(album))
+    return tracks
+
+
+def run_day(server: SandboxServer, settings: Settings, client_for, day: date) -> None:
+    server.api.clock.set_date(day)
+    catalog = server.api.catalog
+    playlists, artists = tracked_indexes(catalog)
+    tracked = parse_tracked(
+        [catalog.encode_id("playlist", p) for p in playlists], [catalog.encode_id("artist", a) for a in artists]
+    )
+    ingest(settings, CatalogCrawler(client_for(server), tracked))
+
+
+def sandbox_requests(server: SandboxServer) -> int:
+    return requests.get(f"{server.url}/_sandbox/stats", timeout=5).json()["total"]
+
+
+def mart_counts(settings: Settings) -> dict[str, int]:
+    with duckdb.connect(settings.duckdb_path) as con:
+        return {mart: con.sql(f"select count(*) from marts.{mart}").fetchone()[0] for mart in MART_KEYS}
+
+
+def duplicate_keys(settings: Settings) -> dict[str, int]:
+    with duckdb.connect(settings.duckdb_path) as con:
+        return {
+            mart: con.sql(
+                f"select count(*) from (select {', '.join(keys)} from marts.{mart} group by all having count(*) > 1)"
+            ).fetchone()[0]
+            for mart, keys in MART_KEYS.items()
+        }
+
+
+@pytest.mark.e2e
+def test_two_days_load_every_reachable_track_and_a_rerun_adds_no_duplicates(sandbox, settings, client_for):
+    catalog = sandbox.api.catalog
+    run_day(sandbox, settings, client_for, DAY_1)
+    run_day(sandbox, settings, client_for, DAY_2)
+    run_dbt(["build"], duckdb_path=settings.duckdb_path)
+    counts = mart_counts(settings)
+
+    day_1, day_2 = reachable_tracks(catalog, DAY_1), reachable_tracks(catalog, DAY_2)
+    assert counts["dim_tracks"] == len(day_1 | day_2)
+    assert counts["fct_track_popularity_daily"] == len(day_1) + len(day_2)
+    with duckdb.connect(settings.duckdb_path) as con:
+        loaded = {row[0] for row in con.sql("select track_id from marts.dim_tracks").fetchall()}
+        dates = con.sql("select distinct observed_date from marts.fct_track_popularity_daily order by 1").fetchall()
+    assert loaded == {catalog.encode_id("track", t) for t in day_1 | day_2}
+    assert [row[0] for row in dates] == [DAY_1, DAY_2]
+
+    run_day(sandbox, settings, client_for, DAY_2)
+    run_dbt(["build"], duckdb_path=settings.duckdb_path)
+    assert mart_counts(settings) == counts
+    assert duplicate_keys(settings) == dict.fromkeys(MART_KEYS, 0)
+
+
+@pytest.mark.e2e
+def test_raw_zone_holds_every_load_partitioned_by_table_and_load_date(sandbox, settings, client_for):
+    run_day(sandbox, settings, client_for, DAY_1)
+    run_day(sandbox, settings, client_for, DAY_1)
+    dataset = Path(settings.raw_zone_url) / "spotify"
+    track_files = sorted(dataset.glob("tracks/load_date=*/*.jsonl.gz"))
+    assert len(track_files) == 2, "the raw zone keeps every load, the warehouse merges"
+    for file in track_files:
+        load_id = file.name.split(".")[0] + "." + file.name.split(".")[1]
+        load_date = datetime.fromtimestamp(float(load_id), timezone.utc).date()
+        assert file.parent.name == f"load_date={load_date.isoformat()}"
+    assert len(list((dataset / "_dlt_loads").iterdir())) == 2
+
+
+@pytest.mark.e2e
+def test_a_deleted_warehouse_is_rebuilt_from_the_raw_zone_without_calling_the_api(sandbox, settings, client_for):
+    run_day(sandbox, settings, client_for, DAY_1)
+    run_day(sandbox, settings, client_for, DAY_2)
+    with duckdb.connect(settings.duckdb_path) as con:
+        before = con.sql("select count(*) from spotify.track_observations").fetchone()[0]
+    Path(settings.duckdb_path).unlink()
+    shutil.rmtree(settings.pipelines_dir)
+    requests_before = sandbox_requests(sandbox)
+
+    load_warehouse(settings, RunSummary())
+    assert sandbox_requests(sandbox) == requests_before
+    with duckdb.connect(settings.duckdb_path) as con:
+        assert con.sql("select count(*) from spotify.track_observations").fetchone()[0] == before
