@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -105,8 +105,8 @@ def test_raw_zone_holds_every_load_partitioned_by_table_and_load_date(sandbox, s
     track_files = sorted(dataset.glob("tracks/load_date=*/*.jsonl.gz"))
     assert len(track_files) == 2, "the raw zone keeps every load, the warehouse merges"
     for file in track_files:
-        load_id = file.name.split(".")[0] + "." + file.name.split(".")[1]
-        load_date = datetime.fromtimestamp(float(load_id), timezone.utc).date()
+        load_id = ".".join(file.name.split(".")[:2])
+        load_date = datetime.fromtimestamp(float(load_id), UTC).date()
         assert file.parent.name == f"load_date={load_date.isoformat()}"
     assert len(list((dataset / "_dlt_loads").iterdir())) == 2
 

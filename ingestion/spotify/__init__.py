@@ -8,6 +8,7 @@ replaces that day's rows instead of adding to them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import dlt
@@ -29,6 +30,12 @@ def parse_tracked(playlists: Sequence[str] | str | None, artists: Sequence[str] 
         if value is None:
             return []
         if isinstance(value, str):
+            # From the environment: a JSON list (what dlt documents) or comma-separated ids.
+            if value.strip().startswith("["):
+                try:
+                    return list(json.loads(value))
+                except json.JSONDecodeError as error:
+                    raise ConfigurationError(f"not a JSON list of ids: {value!r} ({error})") from None
             return [v for v in value.replace(",", " ").split() if v]
         return list(value)
 

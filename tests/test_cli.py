@@ -1,0 +1,81 @@
+"""The `tunelake` command line, run as users run it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from ingestion.cli import EXIT_CONFIGURATION, main
+
+COMMANDS = ["sandbox", "ingest", "run", "demo", "query"]
+
+
+def test_help_lists_every_command():
+    result = subprocess.run(
+        [sys.executable, "-m", "ingestion.cli", "--help"], capture_output=True, text=True, check=True
+    )
+    for command in COMMANDS:
+        assert f"  {command} " in result.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command):
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0
+    assert result.output.startswith("Usage:")
+    assert "--help" in result.output
+
+
+def test_a_malformed_playlist_id_stops_before_any_request(sandbox, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    environment = {
+        "SOURCES__SPOTIFY__CLIENT_ID": "client",
+        "SOURCES__SPOTIFY__CLIENT_SECRET": "secret",
+        "SOURCES__SPOTIFY__API_URL": sandbox.api_url,
+        "SOURCES__SPOTIFY__TOKEN_URL": sandbox.token_url,
+    }
+    good = sandbox.api.catalog.encode_id("playlist", 0)
+    result = CliRunner().invoke(main, ["ingest", "--playlist", good, "--playlist", "not/a-playlist"], env=environment)
+    assert result.exit_code == EXIT_CONFIGURATION
+    assert "'not/a-playlist'" in result.output
+    assert "sources.spotify.playlists" in result.output
+    assert requests.get(f"{sandbox.url}/_sandbox/stats", timeout=5).json()["total"] == 0
+
+
+def test_missing_credentials_are_a_configuration_error_that_names_the_settings(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("SOURCES__SPOTIFY__CLIENT_ID", "SOURCES__SPOTIFY__CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(main, ["ingest", "--artist", "0TnOYISbd1XYRBk9myaseg"])
+    assert result.exit_code == EXIT_CONFIGURATION
+    assert "sources.spotify.client_id" in result.output
+
+
+@pytest.mark.e2e
+def test_ingest_from_the_command_line_loads_and_prints_a_summary(sandbox, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    catalog = sandbox.api.catalog
+    environment = {
+        "SOURCES__SPOTIFY__CLIENT_ID": "client",
+        "SOURCES__SPOTIFY__CLIENT_SECRET": "secret-that-must-not-leak",
+        "SOURCES__SPOTIFY__API_URL": sandbox.api_url,
+        "SOURCES__SPOTIFY__TOKEN_URL": sandbox.token_url,
+        "TUNELAKE__RAW_ZONE_URL": str(tmp_path / "raw"),
+        "TUNELAKE__DUCKDB_PATH": str(tmp_path / "wh.duckdb"),
+        "TUNELAKE__PIPELINES_DIR": str(tmp_path / "pipelines"),
+    }
+    result = CliRunner().invoke(
+        main,
+        ["ingest", "--playlist", catalog.encode_id("playlist", 0), "--artist", catalog.encode_id("artist", 1)],
+        env=environment,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Ingestion finished" in result.output
+    assert "GET /v1/playlists/{id}" in result.output
+    assert "tracks" in result.output
+    assert "secret-that-must-not-leak" not in result.output
+    assert (tmp_path / "wh.duckdb").exists()
