@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -79,3 +80,34 @@ def test_ingest_from_the_command_line_loads_and_prints_a_summary(sandbox, tmp_pa
     assert "tracks" in result.output
     assert "secret-that-must-not-leak" not in result.output
     assert (tmp_path / "wh.duckdb").exists()
+
+
+def test_sandbox_command_serves_on_loopback_until_terminated():
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ingestion.cli",
+            "sandbox",
+            "--port",
+            "0",
+            "--tier",
+            "extended",
+            "--seed",
+            "3",
+            "--tracks",
+            "500",
+            "--date",
+            "2026-03-04",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        banner = process.stdout.readline()
+        base = re.search(r"http://127\.0\.0\.1:\d+", banner).group()
+        health = requests.get(f"{base}/_sandbox/health", timeout=5).json()
+        assert health == {"status": "ok", "tier": "extended", "date": "2026-03-04"}
+    finally:
+        process.terminate()
+        assert process.wait(timeout=5) == 0
