@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import click
 
+from ingestion.sandbox.faults import FAULT_KINDS
 from ingestion.spotify.helpers import ConfigurationError, RateLimitedError
 
 # Exit codes (documented in the README).
@@ -54,17 +55,56 @@ def main(verbose: bool) -> None:
     help="Simulated date to start on (default: today, UTC).",
 )
 @click.option("--token-lifetime", default=3600, show_default=True, help="Seconds an access token stays valid.")
+@click.option("--latency-ms", default=0.0, show_default=True, help="Latency added to every API response.")
+@click.option("--fail-rate", default=0.0, show_default=True, help="Share of API requests (0-1) that fail.")
+@click.option(
+    "--fail-kinds",
+    default=",".join(FAULT_KINDS),
+    show_default=True,
+    help="Failures drawn from: 429 (short Retry-After), 500, 502, 503, reset, truncate.",
+)
+@click.option("--retry-after", default=1, show_default=True, help="Retry-After seconds of injected 429s.")
+@click.option("--rate-limit", default=0, show_default=True, help="Most API requests per rolling 30 s (0: none).")
+@click.option("--fault-seed", default=0, show_default=True, help="Seed of the random faults.")
 def sandbox(
-    host: str, port: int, tier: str, seed: int, tracks: int, start_date: datetime | None, token_lifetime: int
+    host: str,
+    port: int,
+    tier: str,
+    seed: int,
+    tracks: int,
+    start_date: datetime | None,
+    token_lifetime: int,
+    latency_ms: float,
+    fail_rate: float,
+    fail_kinds: str,
+    retry_after: int,
+    rate_limit: int,
+    fault_seed: int,
 ) -> None:
-    """Serve the Spotify sandbox API (a local stand-in for api.spotify.com)."""
-    from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
+    """Serve the Spotify sandbox API (a local stand-in for api.spotify.com).
 
+    Faults can also be changed while it runs: POST /_sandbox/faults.
+    """
+    from ingestion.sandbox import Catalog, FaultPlan, SandboxApi, SandboxServer
+
+    try:
+        faults = FaultPlan(
+            latency_ms=latency_ms,
+            fail_rate=fail_rate,
+            fail_kinds=tuple(k.strip() for k in fail_kinds.split(",") if k.strip()),
+            retry_after=retry_after,
+            rate_limit=rate_limit,
+            seed=fault_seed,
+        )
+        faults.validate()
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
     api = SandboxApi(
         Catalog(seed=seed, tracks=tracks),
         tier=tier,
         today=start_date.date() if start_date else None,
         token_lifetime=token_lifetime,
+        faults=faults,
     )
     server = SandboxServer(api, host=host, port=port)
     catalog = api.catalog
@@ -73,7 +113,8 @@ def sandbox(
         f"{catalog.album_count} albums, {catalog.track_count} tracks, simulated date {api.clock.today()}."
     )
     click.echo(f'  api_url   = "{server.api_url}"\n  token_url = "{server.token_url}"')
-    click.echo(f"  ids to track and admin calls: {server.url}/_sandbox/catalog, /_sandbox/clock, /_sandbox/stats")
+    click.echo(f"  authorize = {server.url}/authorize (consents at once for the sandbox user)")
+    click.echo(f"  admin: {server.url}/_sandbox/catalog, /_sandbox/clock, /_sandbox/stats, /_sandbox/faults")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.serve_forever()

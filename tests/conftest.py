@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from datetime import date
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 from ingestion.pipeline import Settings
 from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
@@ -56,3 +58,40 @@ def settings(tmp_path) -> Settings:
         duckdb_path=str(tmp_path / "tunelake.duckdb"),
         pipelines_dir=str(tmp_path / "pipelines"),
     )
+
+
+ALL_USER_SCOPES = (
+    "user-read-private user-read-recently-played user-library-read user-top-read user-follow-read playlist-read-private"
+)
+LOOPBACK_REDIRECT = "http://127.0.0.1:8888/callback"
+
+
+def authorization_code(server: SandboxServer, scope: str = ALL_USER_SCOPES, **extra: str) -> str:
+    """Walk /authorize as a browser would and return the code from the redirect."""
+    params = {"client_id": "test-client", "response_type": "code", "redirect_uri": LOOPBACK_REDIRECT, "scope": scope}
+    response = requests.get(f"{server.url}/authorize", params={**params, **extra}, allow_redirects=False, timeout=5)
+    assert response.status_code == 302, response.text
+    return parse_qs(urlsplit(response.headers["Location"]).query)["code"][0]
+
+
+def user_token(server: SandboxServer, scope: str = ALL_USER_SCOPES) -> str:
+    """An access token for the sandbox user (authorization code flow with a client secret)."""
+    answer = requests.post(
+        server.token_url,
+        data={
+            "grant_type": "authorization_code",
+            "code": authorization_code(server, scope),
+            "redirect_uri": LOOPBACK_REDIRECT,
+        },
+        auth=("test-client", "test-secret"),
+        timeout=5,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["access_token"]
+
+
+def client_token(server: SandboxServer) -> str:
+    answer = requests.post(
+        server.token_url, data={"grant_type": "client_credentials"}, auth=("test-client", "test-secret"), timeout=5
+    )
+    return answer.json()["access_token"]

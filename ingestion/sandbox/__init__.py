@@ -2,6 +2,7 @@
 
 from ingestion.sandbox.api import TIERS, SandboxApi
 from ingestion.sandbox.catalog import Catalog
+from ingestion.sandbox.faults import FAULT_KINDS, FaultPlan
 from ingestion.sandbox.server import SandboxServer
 
-__all__ = ["TIERS", "Catalog", "SandboxApi", "SandboxServer"]
+__all__ = ["FAULT_KINDS", "TIERS", "Catalog", "FaultPlan", "SandboxApi", "SandboxServer"]

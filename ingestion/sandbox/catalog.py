@@ -10,6 +10,7 @@ functions of the simulated date.
 from __future__ import annotations
 
 import bisect
+import zlib
 from array import array
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -387,3 +388,25 @@ class Catalog:
             for p in range(self.playlist_count)
             if self.playlist_owner(p) == SANDBOX_USER_ID or self.playlist_is_collaborative(p)
         ]
+
+    # search and charts ---------------------------------------------------------------------
+
+    def search(self, kind: str, query: str, day: date, results: int = 100) -> list[int]:
+        """Ranked `kind` results for `query` on `day`: the same set every day, ranks drift."""
+        query_hash = zlib.crc32(" ".join(query.lower().split()).encode())
+        kind_code = KINDS.index(kind)
+        day_n = self.day_number(day)
+        scores: dict[int, float] = {}
+        for k in range(results):
+            index = _mix(self.seed, 40, query_hash, kind_code, k) % self.count(kind)
+            score = 1 - k / results + 0.25 * _unit(self.seed, 41, query_hash, index, day_n)
+            scores[index] = max(score, scores.get(index, 0.0))
+        return sorted(scores, key=lambda index: -scores[index])
+
+    def new_releases(self, day: date, size: int = 50) -> list[int]:
+        day_n = self.day_number(day)
+        return list(dict.fromkeys(_mix(self.seed, 42, day_n, k) % self.album_count for k in range(size)))
+
+    def artist_top_tracks(self, artist: int, day: date, size: int = 10) -> list[int]:
+        tracks = [t for album in self.artist_albums(artist) for t in self.album_tracks(album)]
+        return sorted(tracks, key=lambda t: -self.track_popularity(t, day))[:size]

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from ingestion.sandbox.catalog import EPOCH, SANDBOX_USER_ID, SANDBOX_USER_NAME, Catalog, PlaylistEntry
+from ingestion.sandbox.listener import Play
 
 MARKETS = ["DE", "ES", "FR", "GB", "JP", "SE", "US"]
 
@@ -197,7 +198,7 @@ class PayloadRenderer:
         show = episode % self.catalog.show_count
         show_id = self.catalog.encode_id("show", show)
         released = EPOCH + timedelta(days=episode * 3)
-        return {
+        payload: dict[str, Any] = {
             "description": "A sandbox podcast episode.",
             "html_description": "<p>A sandbox podcast episode.</p>",
             "duration_ms": 1_800_000 + episode * 1000,
@@ -221,11 +222,14 @@ class PayloadRenderer:
                 "languages": ["en"],
                 "media_type": "audio",
                 "name": f"Sandbox Show {show + 1}",
-                "publisher": "Sandbox Audio",
                 "total_episodes": self.catalog.episode_count // self.catalog.show_count,
-                "available_markets": MARKETS,
             },
         }
+        if self.extended:
+            payload["show"].update(publisher="Sandbox Audio", available_markets=MARKETS)
+            payload["audio_preview_url"] = None
+            payload["language"] = "en"
+        return payload
 
     # playlists -------------------------------------------------------------------------------
 
@@ -263,17 +267,12 @@ class PayloadRenderer:
     def playlist(self, playlist: int, with_items: bool) -> dict[str, Any]:
         """A playlist, with its first page of items when `with_items`.
 
-        Without them it is metadata only: what a development app sees of playlists it neither
-        owns nor collaborates on.
+        Without them it is metadata only (no `items` at all): what a development app sees of
+        playlists it neither owns nor collaborates on.
         """
         playlist_id = self.catalog.encode_id("playlist", playlist)
         owner = self.catalog.playlist_owner(playlist)
-        entries_total = len(self.catalog.playlist_entries(playlist, self.day))
-        if with_items:
-            items: dict[str, Any] = self.playlist_items(playlist, limit=100 if self.extended else 50, offset=0)
-        else:
-            items = {"href": f"{self.base_url}/playlists/{playlist_id}/items", "total": entries_total}
-        payload = {
+        payload: dict[str, Any] = {
             "collaborative": self.catalog.playlist_is_collaborative(playlist),
             "description": f"Sandbox playlist {playlist + 1}, curated by {self.user(owner)['display_name']}.",
             **self._ref("playlist", playlist_id),
@@ -282,17 +281,81 @@ class PayloadRenderer:
             "owner": self.user(owner),
             "public": playlist % 5 != 4,
             "snapshot_id": self.catalog.playlist_snapshot_id(playlist, self.day),
-            "items": items,
         }
+        if with_items:
+            payload["items"] = self.playlist_items(playlist, limit=100 if self.extended else 50, offset=0)
         if self.extended:
-            payload["tracks"] = items
+            payload["tracks"] = payload.get("items")
             payload["followers"] = {"href": None, "total": self.catalog.playlist_followers(playlist, self.day)}
         return payload
 
+    def simplified_playlist(self, playlist: int) -> dict[str, Any]:
+        """As in lists and search results: the items are a reference `{href, total}`."""
+        playlist_id = self.catalog.encode_id("playlist", playlist)
+        payload = self.playlist(playlist, with_items=False)
+        payload.pop("followers", None)
+        reference = {
+            "href": f"{self.base_url}/playlists/{playlist_id}/items",
+            "total": len(self.catalog.playlist_entries(playlist, self.day)),
+        }
+        payload["items"] = reference
+        if self.extended:
+            payload["tracks"] = reference
+        return payload
 
-def error_body(status: int, message: str, reason: str | None = None) -> dict[str, Any]:
-    """Spotify's error body: `{"error": {"status": ..., "message": ...}}`."""
-    error: dict[str, Any] = {"status": status, "message": message}
-    if reason:
-        error["reason"] = reason
-    return {"error": error}
+    # the sandbox user ----------------------------------------------------------------------
+
+    def private_user(self) -> dict[str, Any]:
+        payload = {
+            **self.user(SANDBOX_USER_ID),
+            "images": [],
+        }
+        if self.extended:
+            payload.update(
+                country="DE",
+                email="listener@sandbox.invalid",
+                explicit_content={"filter_enabled": False, "filter_locked": False},
+                followers={"href": None, "total": 12},
+                product="premium",
+            )
+        return payload
+
+    @staticmethod
+    def _moment(day_number: int) -> str:
+        return f"{(EPOCH + timedelta(days=day_number)).isoformat()}T09:30:00Z"
+
+    def saved_track(self, track: int, saved_day: int) -> dict[str, Any]:
+        return {"added_at": self._moment(saved_day), "track": self.track(track)}
+
+    def saved_album(self, album: int, saved_day: int) -> dict[str, Any]:
+        return {"added_at": self._moment(saved_day), "album": self.album(album)}
+
+    def play(self, play: Play) -> dict[str, Any]:
+        context = None
+        if play.playlist is not None:
+            playlist_id = self.catalog.encode_id("playlist", play.playlist)
+            ref = self._ref("playlist", playlist_id)
+            context = {
+                "type": "playlist",
+                "href": ref["href"],
+                "external_urls": ref["external_urls"],
+                "uri": ref["uri"],
+            }
+        return {
+            "track": self.track(play.track),
+            "played_at": play.played_at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{play.played_at.microsecond // 1000:03d}Z",
+            "context": context,
+        }
+
+    def cursor_paging(
+        self, path: str, items: list[Any], limit: int, next_query: str | None, cursors: dict[str, Any], total: int
+    ) -> dict[str, Any]:
+        """Spotify's cursor-based paging object (`cursors`, `next` carrying the cursor)."""
+        return {
+            "href": f"{self.base_url}{path}?limit={limit}",
+            "items": items,
+            "limit": limit,
+            "next": f"{self.base_url}{path}?{next_query}&limit={limit}" if next_query else None,
+            "cursors": cursors,
+            "total": total,
+        }

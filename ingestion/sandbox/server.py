@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import struct
 import threading
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,6 +38,9 @@ class _Handler(BaseHTTPRequestHandler):
         host, port = self.server.server_address[:2]
         base = f"http://{self.headers.get('Host') or f'{host}:{port}'}"
         response = self.server.api.handle(method, path, query, headers, body, base)
+        if response.transport == "reset":
+            self._reset_connection()
+            return
         payload = b"" if response.body is None else json.dumps(response.body, ensure_ascii=False).encode()
         self.send_response(response.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -43,8 +48,20 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.end_headers()
+        if response.transport == "truncate":
+            # The promised length never arrives: the client sees the connection end mid-body.
+            self.wfile.write(payload[: len(payload) // 2])
+            self.wfile.flush()
+            self._reset_connection()
+            return
         self.wfile.write(payload)
         self.wfile.flush()
+
+    def _reset_connection(self) -> None:
+        """Abort the connection with a TCP RST (SO_LINGER 0), as a dropped upstream would."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
 
     def date_time_string(self, timestamp: float | None = None) -> str:
         # The Date header follows the simulated clock: clients date observations by it.
