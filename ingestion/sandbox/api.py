@@ -177,7 +177,8 @@ class SandboxApi:
     def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, base: str) -> Response:
         """Answer one request; `base` is the scheme and host the client used."""
         params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
-        route, path_args = self._match(method, path)
+        # Spotify answers `/v1/me/` like `/v1/me` (spotipy asks for the former).
+        route, path_args = self._match(method, path.rstrip("/") or "/")
         if route is None:
             self._count(f"{method} (unknown)", 404)
             return Response(404, ApiError(404, "Service not found").body())

@@ -7,6 +7,7 @@ plays happen at fixed moments, so any day can be replayed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -32,6 +33,13 @@ class Listener:
         self.catalog = catalog
         self.seed = catalog.seed
 
+    def _distinct(self, k: int, count: int, salt: int) -> int:
+        """The k-th of a sequence over range(count) that repeats no index before k = count."""
+        stride = 7_919  # a prime; walk with another when it divides the count
+        while math.gcd(stride, count) != 1:
+            stride += 2
+        return (_mix(self.seed, salt) + k * stride) % count
+
     def _taste(self, k: int) -> int:
         """The user's k-th favourite track: plays, saves and top lists draw from these."""
         return _mix(self.seed, 50, k % TASTE_SIZE) % self.catalog.track_count
@@ -44,8 +52,8 @@ class Listener:
 
     def saved_tracks(self, day: date) -> list[tuple[int, int]]:
         """(track, day number it was saved), most recently saved first."""
-        rows = {self._taste(k * 7 + 3): -400 + k * 3 for k in self._growing(day, 3, -400)}
-        return sorted(rows.items(), key=lambda row: -row[1])
+        rows = [(self._distinct(k, self.catalog.track_count, 58), -400 + k * 3) for k in self._growing(day, 3, -400)]
+        return sorted(rows, key=lambda row: -row[1])
 
     def saved_albums(self, day: date) -> list[tuple[int, int]]:
         rows = {self.catalog.track_album(self._taste(k * 11 + 5)): -500 + k * 9 for k in self._growing(day, 9, -500)}
