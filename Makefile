@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 DOCS_PORT ?= 8080
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev demo test lint format docs sandbox clean
+.PHONY: help install install-dev demo test lint format docs sandbox bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ docs: install  ## Serve the dbt docs on 127.0.0.1 (after make demo)
 
 sandbox: install  ## Serve the Spotify sandbox API on 127.0.0.1:8765
 	$(BIN)/tunelake sandbox
+
+bench: install  ## Run the benchmarks and print their figures (not part of make test)
+	$(BIN)/python -m benchmarks.bench_sandbox
 
 clean:  ## Remove generated data and dbt artifacts (keeps .venv)
 	rm -rf data dbt_project/target dbt_project/logs logs

@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): figures for the README and issue notes, never run by the tests."""
