@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import click
 
 from ingestion.sandbox.faults import FAULT_KINDS
-from ingestion.spotify.helpers import ConfigurationError, RateLimitedError
+from ingestion.spotify.helpers import ConfigurationError
 
 # Exit codes (documented in the README).
 EXIT_OK = 0
@@ -123,7 +123,8 @@ def sandbox(
 
 
 def _ingest(playlists: tuple[str, ...], artists: tuple[str, ...]) -> None:
-    from ingestion.pipeline import Settings, crawler_from_config, ingest
+    """Run one ingestion and exit with the documented code if it did not finish."""
+    from ingestion.pipeline import CoolingDownError, Settings, crawler_from_config, ingest
 
     try:
         settings = Settings.from_config()
@@ -132,10 +133,13 @@ def _ingest(playlists: tuple[str, ...], artists: tuple[str, ...]) -> None:
     except ConfigurationError as error:
         click.echo(f"Configuration error: {error}", err=True)
         sys.exit(EXIT_CONFIGURATION)
-    except RateLimitedError as error:
-        click.echo(f"Stopped: {error}", err=True)
+    except CoolingDownError as error:
+        click.echo(f"Skipped: {error}. Nothing was fetched; run again after it.", err=True)
         sys.exit(EXIT_RATE_LIMITED)
     click.echo(summary.format())
+    if summary.stopped:
+        click.echo("Stopped by Spotify's rate limit: what was collected is loaded; the next run resumes.", err=True)
+        sys.exit(EXIT_RATE_LIMITED)
 
 
 _playlist_option = click.option(

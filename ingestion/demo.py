@@ -55,7 +55,10 @@ def run_demo(settings: Settings, days: list[date], tier: str = "development", se
         click.echo(f"Sandbox Spotify API ({tier} tier, seed {seed}) on {server.url}")
         for number, day in enumerate(days, start=1):
             api.clock.set_date(day)
-            client = SpotifyClient(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, server.api_url, server.token_url)
+            # The sandbox has no rate limit unless asked for one; Spotify's default stays in settings.
+            client = SpotifyClient(
+                DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, server.api_url, server.token_url, requests_per_second=2_000
+            )
             crawler = CatalogCrawler(client, parse_tracked(playlists, artists))
             summary = ingest(settings, crawler)
             click.echo(

@@ -1,10 +1,12 @@
 """One ingestion run: extract once into the raw zone, then load the warehouse from those files.
 
 The raw zone (dlt's filesystem destination: a local folder or `s3://bucket/prefix`) keeps
-every load as gzipped JSON lines, partitioned by table and load date. The warehouse is then
-loaded from the raw zone's completed loads, in order, never by calling the API again; its
-dlt state remembers the last raw load it took, so a failed warehouse load is caught up by
-the next run and the warehouse can be rebuilt from the raw zone alone.
+every load as gzipped JSON lines, partitioned by table and load date, with the pipeline state
+beside them. The warehouse is then loaded from the raw zone's completed loads, in order, never
+by calling the API again; its dlt state remembers the last raw load it took, so a failed
+warehouse load is caught up by the next run and the warehouse can be rebuilt from the raw
+zone alone. Both pipelines restore their state from their destinations, so a machine with an
+empty working folder (a Lambda's /tmp) resumes where the last run left off.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,8 @@ import dlt
 from dlt.sources import DltResource
 from dlt.sources.filesystem import filesystem
 
-from ingestion.spotify import CatalogCrawler, SpotifyClient, parse_tracked, settings, spotify_resources
+from ingestion.spotify import CatalogCrawler, CrawlOptions, SpotifyClient, parse_tracked, settings, spotify_resources
+from ingestion.spotify import check_options as check_source_options
 from ingestion.spotify.crawler import Skipped
 from ingestion.spotify.helpers import ConfigurationError
 
@@ -37,6 +41,17 @@ RAW_LAYOUT = "{table_name}/load_date={YYYY}-{MM}-{DD}/{load_id}.{file_id}.{ext}"
 WAREHOUSES = ("duckdb",)
 
 
+class CoolingDownError(Exception):
+    """An earlier run was told to wait; the cooldown has not passed on Spotify's clock yet."""
+
+    def __init__(self, until: datetime, now: datetime) -> None:
+        super().__init__(
+            f"Spotify's rate limit cooldown lasts until {until.isoformat()} "
+            f"({(until - now).total_seconds():.0f} s from now)"
+        )
+        self.until = until
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where a run reads from and writes to (the `[tunelake]` section of dlt config).
@@ -46,12 +61,15 @@ class Settings:
         warehouse: Destination of the warehouse load.
         duckdb_path: DuckDB database file, when the warehouse is DuckDB.
         pipelines_dir: dlt's working folder; disposable, state is restored from destinations.
+        max_cooldown_wait: Longest remaining cooldown (seconds) a run waits out before starting;
+            a longer one makes the run skip.
     """
 
     raw_zone_url: str = "data/raw"
     warehouse: str = "duckdb"
     duckdb_path: str = "data/tunelake.duckdb"
     pipelines_dir: str = "data/pipelines"
+    max_cooldown_wait: float = settings.MAX_RETRY_AFTER_S
 
     @classmethod
     def from_config(cls) -> Settings:
@@ -80,15 +98,19 @@ class RunSummary:
     seconds: float = 0.0
     raw_zone_url: str = ""
     warehouse: str = ""
+    tier: str | None = None
+    stopped: str | None = None
 
     def format(self) -> str:
+        """The end-of-run summary a person reads."""
+        outcome = f"stopped early: {self.stopped}" if self.stopped else "finished"
         lines = [
-            f"Ingestion finished in {self.seconds:.1f} s: {sum(self.requests.values())} requests, "
-            f"{self.statuses.get(429, 0)} answered 429."
+            f"Ingestion {outcome}. {self.seconds:.1f} s, {sum(self.requests.values())} requests, "
+            f"{self.statuses.get(429, 0)} answered 429, tier {self.tier or 'unknown'}."
         ]
         for endpoint, count in sorted(self.requests.items()):
             lines.append(f"  {count:>7}  {endpoint}")
-        lines.append(f"Rows loaded (raw zone {self.raw_zone_url} -> warehouse {self.warehouse}):")
+        lines.append(f"Rows (raw zone {self.raw_zone_url} -> warehouse {self.warehouse}):")
         for table in sorted(set(self.raw_rows) | set(self.warehouse_rows)):
             lines.append(f"  {self.raw_rows.get(table, 0):>7} -> {self.warehouse_rows.get(table, 0):>7}  {table}")
         if self.skipped:
@@ -170,17 +192,44 @@ def load_warehouse(settings_: Settings, summary: RunSummary) -> None:
             summary.warehouse_rows[table] = summary.warehouse_rows.get(table, 0) + count
 
 
+def crawler_state(pipeline: dlt.Pipeline) -> dict[str, Any]:
+    """The crawler's part of the raw pipeline's state (after `sync_destination`)."""
+    return pipeline.state.get("sources", {}).get(DATASET, {}).get("crawler", {})
+
+
+def _respect_cooldown(settings_: Settings, state: dict[str, Any], now: datetime) -> None:
+    until_text = state.get("cooldown_until")
+    if not until_text:
+        return
+    until = datetime.fromisoformat(until_text)
+    remaining = (until - now).total_seconds()
+    if remaining <= 0:
+        return
+    if remaining > settings_.max_cooldown_wait:
+        raise CoolingDownError(until, now)
+    logger.warning("waiting %.0f s for Spotify's rate limit cooldown", remaining)
+    time.sleep(remaining)
+
+
 def ingest(settings_: Settings, crawler: CatalogCrawler) -> RunSummary:
-    """Extract what `crawler` reaches into the raw zone, then bring the warehouse up to date."""
+    """Extract what `crawler` reaches into the raw zone, then bring the warehouse up to date.
+
+    Raises:
+        CoolingDownError: when an earlier run's rate-limit cooldown has not passed (nothing
+            but a token is requested).
+    """
     started = time.monotonic()
     summary = RunSummary(
         raw_zone_url=settings_.raw_zone_url, warehouse=f"{settings_.warehouse} {settings_.duckdb_path}"
     )
+    raw = raw_pipeline(settings_)
+    raw.sync_destination()
+    crawler.now = crawler.client.authenticate()
+    _respect_cooldown(settings_, crawler_state(raw), crawler.now)
     source = dlt.source(name=DATASET, max_table_nesting=0)(spotify_resources)(crawler)
     # The raw zone is history: every load is kept, the warehouse merges.
     for resource in source.resources.values():
         resource.apply_hints(write_disposition="append")
-    raw = raw_pipeline(settings_)
     info = raw.run(source, loader_file_format="jsonl")
     summary.raw_load_ids = list(info.loads_ids)
     summary.raw_rows = _data_row_counts(raw)
@@ -188,6 +237,8 @@ def ingest(settings_: Settings, crawler: CatalogCrawler) -> RunSummary:
     summary.requests = crawler.client.requests
     summary.statuses = crawler.client.statuses
     summary.skipped = crawler.skipped
+    summary.tier = crawler.tier
+    summary.stopped = str(crawler.stopped) if crawler.stopped else None
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -195,27 +246,59 @@ def ingest(settings_: Settings, crawler: CatalogCrawler) -> RunSummary:
 def crawler_from_config(
     playlists: list[str] | None = None,
     artists: list[str] | None = None,
+    albums: list[str] | None = None,
+    queries: list[str] | None = None,
 ) -> CatalogCrawler:
     """A crawler configured from `sources.spotify.*` (dlt config, secrets, environment).
 
-    Ids given here replace the configured ones.
+    What is given here replaces the configured lists.
+
+    Raises:
+        ConfigurationError: naming the setting, before any request is sent.
     """
     section = "sources.spotify"
+
+    def setting(name: str, default: Any = None, secret: bool = False) -> Any:
+        value = (dlt.secrets if secret else dlt.config).get(f"{section}.{name}")
+        return default if value in (None, "") else value
+
     tracked = parse_tracked(
-        playlists if playlists else dlt.config.get(f"{section}.playlists"),
-        artists if artists else dlt.config.get(f"{section}.artists"),
+        playlists or setting("playlists"),
+        artists or setting("artists"),
+        albums or setting("albums"),
+        queries or setting("queries"),
     )
-    client_id = dlt.secrets.get(f"{section}.client_id", str)
-    client_secret = dlt.secrets.get(f"{section}.client_secret", str)
-    if not client_id or not client_secret:
+    client_id = setting("client_id", secret=True)
+    client_secret = setting("client_secret", secret=True)
+    refresh_token = setting("refresh_token", secret=True)
+    if not client_id or not (client_secret or refresh_token):
         raise ConfigurationError(
             "sources.spotify.client_id and sources.spotify.client_secret are required "
             "(.dlt/secrets.toml or SOURCES__SPOTIFY__CLIENT_ID / SOURCES__SPOTIFY__CLIENT_SECRET)"
         )
+    if not (tracked.playlists or tracked.artists or tracked.albums or tracked.queries or refresh_token):
+        raise ConfigurationError(
+            "nothing to track: set sources.spotify.playlists, artists, albums or queries, "
+            "or a refresh_token (tunelake auth) for your own listening"
+        )
+    tier = str(setting("tier", "auto"))
+    try:
+        rate = float(setting("requests_per_second", settings.REQUESTS_PER_SECOND))
+        workers = int(setting("workers", settings.WORKERS))
+        max_retry_after = float(setting("max_retry_after", settings.MAX_RETRY_AFTER_S))
+        retry_base = float(setting("retry_base", settings.RETRY_BASE_S))
+    except (TypeError, ValueError) as error:
+        raise ConfigurationError(f"{section}: a numeric setting is not a number ({error})") from None
+    check_source_options(tier, rate, workers)
     client = SpotifyClient(
-        client_id,
+        str(client_id),
         client_secret,
-        api_url=dlt.config.get(f"{section}.api_url", str) or settings.API_URL,
-        token_url=dlt.config.get(f"{section}.token_url", str) or settings.TOKEN_URL,
+        api_url=setting("api_url", settings.API_URL),
+        token_url=setting("token_url", settings.TOKEN_URL),
+        refresh_token=refresh_token,
+        max_retry_after=max_retry_after,
+        requests_per_second=rate,
+        workers=workers,
+        retry_base=retry_base,
     )
-    return CatalogCrawler(client, tracked, market=dlt.config.get(f"{section}.market", str))
+    return CatalogCrawler(client, tracked, CrawlOptions(market=setting("market"), tier=tier))

@@ -46,7 +46,9 @@ def sandbox(start_sandbox: Callable[..., SandboxServer]) -> SandboxServer:
 @pytest.fixture
 def client_for() -> Callable[[SandboxServer], SpotifyClient]:
     def make(server: SandboxServer) -> SpotifyClient:
-        return SpotifyClient("test-client", "test-secret", server.api_url, server.token_url)
+        return SpotifyClient(
+            "test-client", "test-secret", server.api_url, server.token_url, requests_per_second=2_000, retry_base=0.05
+        )
 
     return make
 

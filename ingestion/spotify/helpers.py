@@ -1,4 +1,4 @@
-"""The Spotify client: auth, retries, rate limits and response dates, on top of spotipy."""
+"""The Spotify client: auth, rate, concurrency, retries and response dates, on top of spotipy."""
 
 from __future__ import annotations
 
@@ -8,20 +8,23 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
 import spotipy
+from requests.adapters import HTTPAdapter
 from spotipy.cache_handler import MemoryCacheHandler
-from spotipy.oauth2 import SpotifyClientCredentials
+from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOAuth, SpotifyOauthError, SpotifyPKCE
 
 from ingestion.spotify import settings
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+R = TypeVar("R")
 
 _ID = re.compile(r"^[0-9A-Za-z]{22}$")
 _URI = re.compile(r"^spotify:(?P<kind>[a-z]+):(?P<id>[^:]+)$")
@@ -34,7 +37,7 @@ class ConfigurationError(ValueError):
 
 
 class SpotifyApiError(Exception):
-    """Spotify answered with an error status for one endpoint and id."""
+    """Spotify answered with an error status for one endpoint."""
 
     def __init__(self, status: int, endpoint: str, message: str) -> None:
         super().__init__(f"{endpoint} answered {status}: {message}")
@@ -42,14 +45,19 @@ class SpotifyApiError(Exception):
         self.endpoint = endpoint
 
 
+class EndpointUnavailableError(SpotifyApiError):
+    """The endpoint refused this app earlier in the run (its tier lacks it): not asked again."""
+
+
 class RateLimitedError(Exception):
     """Spotify asked to wait longer than the run is willing to (`retry_after` seconds)."""
 
-    def __init__(self, endpoint: str, retry_after: float, reason: str | None) -> None:
+    def __init__(self, endpoint: str, retry_after: float, reason: str | None, server_time: datetime) -> None:
         super().__init__(f"{endpoint} is rate limited for {retry_after:.0f} s ({reason or 'rolling window'})")
         self.endpoint = endpoint
         self.retry_after = retry_after
         self.reason = reason
+        self.server_time = server_time
 
 
 def parse_spotify_id(value: str, kind: str, field: str) -> str:
@@ -73,58 +81,119 @@ def parse_spotify_id(value: str, kind: str, field: str) -> str:
 
 def endpoint_of(method: str, url: str) -> str:
     """`GET /v1/tracks/{id}` for `https://api.spotify.com/v1/tracks/4iV5W9uYEdYUVa79Axb7Rh?market=ES`."""
-    path = re.sub(r"^https?://[^/]+", "", url.split("?", 1)[0])
+    path = re.sub(r"^https?://[^/]+", "", url.split("?", 1)[0]).rstrip("/")
     return f"{method} {_ID_IN_PATH.sub('/{id}', path)}"
 
 
+class RateLimiter:
+    """Spaces requests to at most `per_second`, shared by every worker thread."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
 class SpotifyClient:
-    """spotipy with the retry policy a long-running loader needs.
+    """spotipy with the request policy a long-running loader needs.
 
     spotipy's own urllib3 retries are bypassed (it is handed a plain `requests.Session`):
     they sleep through hour-long `Retry-After`s and report exhausted 5xx retries as 429.
     Here 429s wait only up to `max_retry_after` seconds and otherwise raise
     `RateLimitedError`; 5xx, resets and timeouts are retried with jittered backoff; a 401
-    refreshes the token once.
+    refreshes the token once. Requests go out from `workers` threads at most
+    `requests_per_second`. With a refresh token the client acts for the user (authorization
+    code flow; PKCE when there is no client secret), otherwise with client credentials.
 
     Args:
         client_id: Spotify app client id.
-        client_secret: Spotify app client secret.
+        client_secret: Spotify app client secret (may be empty with a PKCE refresh token).
         api_url: Base of the Web API (the sandbox or a proxy in place of Spotify's).
         token_url: The accounts service token endpoint.
+        refresh_token: A user's refresh token, for the endpoints under `/me`.
         max_retry_after: Longest `Retry-After` (seconds) waited out inside the run.
+        requests_per_second: Most requests sent per second, all threads together.
+        workers: Requests in flight at once.
+        retry_base: First backoff (seconds) after a 5xx, reset or timeout; doubles each time.
     """
 
     def __init__(
         self,
         client_id: str,
-        client_secret: str,
+        client_secret: str | None,
         api_url: str = settings.API_URL,
         token_url: str = settings.TOKEN_URL,
+        refresh_token: str | None = None,
         max_retry_after: float = settings.MAX_RETRY_AFTER_S,
-        sleep: Callable[[float], None] = time.sleep,
+        requests_per_second: float = settings.REQUESTS_PER_SECOND,
+        workers: int = settings.WORKERS,
+        retry_base: float = settings.RETRY_BASE_S,
     ) -> None:
         self.max_retry_after = max_retry_after
+        self.retry_base = retry_base
+        self.workers = max(1, workers)
         self.requests: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()
-        self._sleep = sleep
+        self.refused: set[str] = set()
+        self.has_user = bool(refresh_token)
+        self._limiter = RateLimiter(requests_per_second)
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._auth_lock = threading.Lock()
         session = requests.Session()
+        session.mount("http://", HTTPAdapter(pool_maxsize=self.workers * 2))
+        session.mount("https://", HTTPAdapter(pool_maxsize=self.workers * 2))
         session.hooks["response"].append(self._observe)
-        self._auth = SpotifyClientCredentials(
-            client_id,
-            client_secret,
-            requests_session=session,
-            requests_timeout=settings.REQUEST_TIMEOUT_S,
-            cache_handler=MemoryCacheHandler(),
-        )
+        self._auth = self._auth_manager(client_id, client_secret, refresh_token, session)
         self._auth.OAUTH_TOKEN_URL = token_url
         self.spotipy = spotipy.Spotify(
-            auth_manager=self._auth,
-            requests_session=session,
-            requests_timeout=settings.REQUEST_TIMEOUT_S,
+            auth_manager=self._auth, requests_session=session, requests_timeout=settings.REQUEST_TIMEOUT_S
         )
         self.spotipy.prefix = api_url.rstrip("/") + "/"
+
+    @staticmethod
+    def _auth_manager(
+        client_id: str, client_secret: str | None, refresh_token: str | None, session: requests.Session
+    ) -> SpotifyClientCredentials | SpotifyOAuth | SpotifyPKCE:
+        timeout = settings.REQUEST_TIMEOUT_S
+        if not refresh_token:
+            return SpotifyClientCredentials(
+                client_id,
+                client_secret,
+                requests_session=session,
+                requests_timeout=timeout,
+                cache_handler=MemoryCacheHandler(),
+            )
+        # An expired token with the refresh token: the first request refreshes it.
+        cache = MemoryCacheHandler(
+            {
+                "access_token": "",
+                "expires_at": 0,
+                "refresh_token": refresh_token,
+                "scope": " ".join(settings.USER_SCOPES),
+            }
+        )
+        common = {
+            "redirect_uri": settings.REDIRECT_URI,
+            "scope": " ".join(settings.USER_SCOPES),
+            "open_browser": False,
+            "cache_handler": cache,
+            "requests_session": session,
+            "requests_timeout": timeout,
+        }
+        if client_secret:
+            return SpotifyOAuth(client_id, client_secret, **common)
+        return SpotifyPKCE(client_id, **common)
 
     def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         with self._lock:
@@ -146,39 +215,115 @@ class SpotifyClient:
                 logger.debug("unparseable Date header %r", header)
         return datetime.now(UTC)
 
-    def call(self, endpoint: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Call a spotipy method with this client's retry policy.
+    def authenticate(self) -> datetime:
+        """Get a token now (one request) and return the accounts service's time.
 
         Raises:
+            ConfigurationError: when Spotify refuses the credentials.
+        """
+        try:
+            with self._auth_lock:
+                if isinstance(self._auth, SpotifyClientCredentials):
+                    self._auth.get_access_token(as_dict=False)
+                else:
+                    self._auth.get_access_token(check_cache=True)
+        except SpotifyOauthError as error:
+            # The error names the grant problem; it never echoes the secret or the token.
+            raise ConfigurationError(
+                f"Spotify refused the credentials: {error.error}: {error.error_description}"
+            ) from None
+        return self.response_time()
+
+    def call(self, endpoint: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call a spotipy method with this client's rate, retry and refusal policy.
+
+        Raises:
+            EndpointUnavailableError: when `endpoint` refused this app earlier in the run.
             SpotifyApiError: for 4xx answers other than 429 (after one token refresh on 401).
             RateLimitedError: when Spotify asks to wait longer than `max_retry_after`.
         """
+        if endpoint in self.refused:
+            raise EndpointUnavailableError(403, endpoint, "refused earlier in this run")
         refreshed = False
         for attempt in range(1, settings.MAX_ATTEMPTS + 1):
+            self._limiter.wait()
             try:
                 return fn(*args, **kwargs)
             except spotipy.SpotifyException as error:
                 status = error.http_status
                 if status == 429:
                     retry_after = float((error.headers or {}).get("Retry-After", 1))
-                    reason = getattr(error, "reason", None)
                     if retry_after > self.max_retry_after:
-                        raise RateLimitedError(endpoint, retry_after, reason) from None
+                        raise RateLimitedError(endpoint, retry_after, error.reason, self.response_time()) from None
                     logger.info("%s: 429, waiting %.0f s", endpoint, retry_after)
-                    self._sleep(retry_after)
+                    time.sleep(retry_after)
                     continue
                 if status == 401 and not refreshed:
                     refreshed = True
-                    self._auth.cache_handler.save_token_to_cache(None)
+                    with self._auth_lock:
+                        self._auth.cache_handler.save_token_to_cache(self._expired_token())
                     continue
                 if status is not None and 400 <= status < 500:
                     raise SpotifyApiError(status, endpoint, str(error.msg).split(":\n", 1)[-1].strip()) from None
-                failure: str = f"HTTP {status}"
+                failure = f"HTTP {status}"
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as error:
                 failure = type(error).__name__
             if attempt == settings.MAX_ATTEMPTS:
                 raise SpotifyApiError(599, endpoint, f"gave up after {attempt} attempts ({failure})")
-            delay = min(30.0, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random())  # noqa: S311 (jitter, not crypto)
-            logger.info("%s: %s, retrying in %.1f s (attempt %d)", endpoint, failure, delay, attempt)
-            self._sleep(delay)
+            delay = min(30.0, self.retry_base * 2 ** (attempt - 1)) * (0.5 + random.random())  # noqa: S311 (jitter)
+            logger.info("%s: %s, retrying in %.2f s (attempt %d)", endpoint, failure, delay, attempt)
+            time.sleep(delay)
         raise AssertionError("unreachable")
+
+    def _expired_token(self) -> dict[str, Any] | None:
+        cached = self._auth.cache_handler.get_cached_token()
+        if cached and cached.get("refresh_token"):
+            return {**cached, "expires_at": 0}
+        return None
+
+    def refuse(self, endpoint: str) -> None:
+        """Send `endpoint` no more requests this run."""
+        with self._lock:
+            self.refused.add(endpoint)
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R | BaseException]]:
+        """`fn` over `items` on the worker threads, in order; a failure is returned, not raised.
+
+        Stops submitting after a `RateLimitedError`, so the run can end with what it has.
+        """
+        items = list(items)
+        if self.workers == 1 or len(items) <= 1:
+            for item in items:
+                try:
+                    yield item, fn(item)
+                except RateLimitedError as error:
+                    yield item, error
+                    return
+                except Exception as error:  # handed back to the caller, who decides
+                    yield item, error
+            return
+        stop = threading.Event()
+
+        def guarded(item: T) -> R | BaseException:
+            if stop.is_set():
+                return _NOT_RUN
+            try:
+                return fn(item)
+            except RateLimitedError as error:
+                stop.set()
+                return error
+            except Exception as error:
+                return error
+
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="spotify") as pool:
+            for item, result in zip(items, pool.map(guarded, items), strict=True):
+                if result is _NOT_RUN:
+                    continue
+                yield item, result
+
+
+class _NotRunError(Exception):
+    """Marks work skipped after the run was rate limited."""
+
+
+_NOT_RUN = _NotRunError()

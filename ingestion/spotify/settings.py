@@ -7,17 +7,45 @@ from typing import Any
 API_URL = "https://api.spotify.com/v1"
 TOKEN_URL = "https://accounts.spotify.com/api/token"  # noqa: S105 (a URL, not a secret)
 
-# Page sizes a development-mode app may ask for (larger ones answer 400 "Invalid limit").
-ARTIST_ALBUMS_PAGE = 10
-PLAYLIST_ITEMS_PAGE = 50
-ALBUM_TRACKS_PAGE = 50
+# Page sizes per tier: a development-mode app gets 400 "Invalid limit" above these.
+ARTIST_ALBUMS_PAGE = {"development": 10, "extended": 50}
+SEARCH_PAGE = {"development": 10, "extended": 50}
+PAGE = 50
+# Batch endpoints (extended quota only) and how many ids each takes.
+BATCH_SIZE = {"track": 50, "artist": 50, "album": 20}
+TIER_ENDPOINTS = frozenset({"GET /v1/tracks", "GET /v1/artists", "GET /v1/albums"})
+
+# Days an entity's metadata is not fetched again. In development mode Spotify gives no
+# popularity, so metadata is all there is and it rarely changes; with extended quota the
+# daily popularity is worth a (batched) request a day.
+REFRESH_DAYS = {
+    "development": {"track": 7, "album": 7, "artist": 7},
+    "extended": {"track": 1, "album": 1, "artist": 1},
+}
+SEARCH_DEPTH = 20
+SEARCH_TYPES = ("track", "artist", "album")
+TOP_TIME_RANGES = ("short_term", "medium_term", "long_term")
+USER_SCOPES = (
+    "user-read-recently-played",
+    "user-top-read",
+    "user-library-read",
+    "user-follow-read",
+    "playlist-read-private",
+    "playlist-read-collaborative",
+)
+REDIRECT_URI = "http://127.0.0.1:8888/callback"
 
 # The artist's own discography; `appears_on` would pull in other artists' albums.
 DISCOGRAPHY_GROUPS = "album,single,compilation"
 
 REQUEST_TIMEOUT_S = 10
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 6
 MAX_RETRY_AFTER_S = 30
+RETRY_BASE_S = 0.5
+# Spotify publishes no numbers for its rolling 30-second window; a development-mode app stays
+# well clear of it at a few requests a second.
+REQUESTS_PER_SECOND = 5.0
+WORKERS = 4
 
 
 def _cols(**types: str) -> dict[str, dict[str, Any]]:
@@ -107,6 +135,56 @@ TABLES: dict[str, dict[str, Any]] = {
             popularity="bigint",
             followers="bigint",
             image_url="text",
+            observed_at="timestamp",
+        ),
+    },
+    "search_results": {
+        "primary_key": ["query", "result_type", "observed_date", "rank"],
+        "columns": _cols(
+            query="text",
+            result_type="text",
+            observed_date="date",
+            rank="bigint",
+            entity_id="text",
+            observed_at="timestamp",
+        ),
+    },
+    "plays": {
+        "primary_key": ["played_at"],
+        "columns": _cols(played_at="timestamp", track_id="text", context_type="text", context_uri="text"),
+    },
+    "user_top_items": {
+        "primary_key": ["item_type", "time_range", "observed_date", "rank"],
+        "columns": _cols(
+            item_type="text",
+            time_range="text",
+            observed_date="date",
+            rank="bigint",
+            entity_id="text",
+            observed_at="timestamp",
+        ),
+    },
+    "saved_tracks": {
+        "primary_key": ["track_id"],
+        "columns": _cols(track_id="text", saved_at="timestamp", observed_at="timestamp"),
+    },
+    "saved_albums": {
+        "primary_key": ["album_id"],
+        "columns": _cols(album_id="text", saved_at="timestamp", observed_at="timestamp"),
+    },
+    "followed_artists": {
+        "primary_key": ["artist_id"],
+        "columns": _cols(artist_id="text", observed_at="timestamp"),
+    },
+    "user_playlists": {
+        "primary_key": ["playlist_id"],
+        "columns": _cols(
+            playlist_id="text",
+            name="text",
+            owner_id="text",
+            is_collaborative="bool",
+            is_public="bool",
+            total_items="bigint",
             observed_at="timestamp",
         ),
     },

@@ -42,9 +42,11 @@ def test_tracked_ids_are_validated_and_deduplicated():
     assert tracked.artists == (PLAYLIST,)
 
 
-def test_nothing_to_track_is_a_configuration_error():
-    with pytest.raises(ConfigurationError, match="nothing to track"):
-        parse_tracked([], None)
+def test_queries_are_kept_whole_and_validated():
+    assert parse_tracked(None, None, queries="lo-fi beats, to study").queries == ("lo-fi beats, to study",)
+    assert parse_tracked(None, None, queries='["a", "b c"]').queries == ("a", "b c")
+    with pytest.raises(ConfigurationError, match=r"sources\.spotify\.queries"):
+        parse_tracked(None, None, queries=["x" * 201])
 
 
 def test_endpoints_are_counted_by_template():
