@@ -78,7 +78,10 @@ class Faults:
         self._random = random.Random(self.plan.seed)  # noqa: S311 (reproducible faults, not crypto)
 
     def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
-        """Apply an admin request: plan fields, `"script": [faults for the next requests]`, `"clear": true`."""
+        """Apply an admin request: plan fields, `"script": [faults]`, `"clear": true`.
+
+        A scripted fault answers the next API request, or the one after `"after": N` more.
+        """
         with self._lock:
             if changes.pop("clear", False):
                 self.plan, self._quota_until = FaultPlan(), None
@@ -119,7 +122,11 @@ class Faults:
                 wait = math.ceil((self._quota_until - now).total_seconds())
                 return Fault(_too_many(wait, "QUOTA_EXCEEDED"))
             if self._scripted:
-                return self._make(self._scripted.popleft(), now)
+                upcoming = self._scripted[0]
+                if upcoming.get("after", 0) > 0:
+                    upcoming["after"] -= 1
+                else:
+                    return self._make(self._scripted.popleft(), now)
             if self.plan.rate_limit:
                 limited = self._rate_limited()
                 if limited:

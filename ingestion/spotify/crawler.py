@@ -31,12 +31,7 @@ from typing import Any
 import dlt
 
 from ingestion.spotify import settings
-from ingestion.spotify.helpers import (
-    EndpointUnavailableError,
-    RateLimitedError,
-    SpotifyApiError,
-    SpotifyClient,
-)
+from ingestion.spotify.helpers import RateLimitedError, SpotifyApiError, SpotifyClient
 
 logger = logging.getLogger(__name__)
 EPOCH = date(1970, 1, 1)
@@ -176,6 +171,7 @@ class CatalogCrawler:
                 return
             self._stages.add("all")
         self._start()
+        self._restore_backlog()
         for album_id in self.tracked.albums:
             self._want("album", album_id)
         for stage in (
@@ -195,6 +191,21 @@ class CatalogCrawler:
                 self._stop(error)
         if self.tier:
             self.state["tier"] = self.tier
+        self._save_backlog()
+
+    def _restore_backlog(self) -> None:
+        """Entities an earlier, stopped run discovered but did not get to fetch."""
+        backlog = self.state.pop("backlog", {})
+        for kind in ("album", "track", "artist"):
+            for entity_id in backlog.get(kind, []):
+                self._want(kind, entity_id)
+        self._expand_albums.update(dict.fromkeys(backlog.get("expand", [])))
+
+    def _save_backlog(self) -> None:
+        backlog = {kind: self._pending(kind) for kind in ("album", "track", "artist")}
+        backlog["expand"] = [a for a in self._expand_albums if a not in self._in_hand["album"]]
+        if any(backlog.values()):
+            self.state["backlog"] = backlog
 
     def _stop(self, error: RateLimitedError) -> None:
         logger.warning("stopping the run: %s", error)
@@ -703,17 +714,10 @@ class CatalogCrawler:
         if self.tier == "extended" and batch_endpoint not in self.client.refused:
             size = settings.BATCH_SIZE[kind]
             chunks = [pending[i : i + size] for i in range(0, len(pending), size)]
-            for _, result in self._check(self.client.map(lambda ids: self._fetch_batch(kind, ids), chunks)):
-                if isinstance(result, EndpointUnavailableError | SpotifyApiError) and result.status in (403, 404):
-                    self.client.refuse(batch_endpoint)
-                    self.tier = "development"
-                    logger.warning("%s refused (%s): fetching one by one from now on", batch_endpoint, result.status)
+            # The first batch goes alone: if the tier lacks the endpoint, one request learns it.
+            for group in (chunks[:1], chunks[1:]):
+                if not self._fetch_batches(kind, group, add):
                     break
-                if isinstance(result, Exception):
-                    raise result
-                for entity in result:
-                    if entity:
-                        add(entity, self.client.response_time())
             pending = self._pending(kind)
             if self.tier == "extended":
                 self._skip_missing(kind, pending)
@@ -721,6 +725,24 @@ class CatalogCrawler:
         for _, result in self._check(self.client.map(lambda i: self._fetch_one(kind, i, add), pending)):
             if isinstance(result, Exception):
                 raise result
+
+    def _fetch_batches(
+        self, kind: str, chunks: list[list[str]], add: Callable[[dict[str, Any], datetime], None]
+    ) -> bool:
+        """Fetch `chunks` of ids by batch; False when the endpoint refused (the tier lacks it)."""
+        batch_endpoint = f"GET /v1/{kind}s"
+        for _, result in self._check(self.client.map(lambda ids: self._fetch_batch(kind, ids), chunks)):
+            if isinstance(result, SpotifyApiError) and result.status in (403, 404):
+                self.client.refuse(batch_endpoint)
+                self.tier = "development"
+                logger.warning("%s refused (%s): fetching one by one from now on", batch_endpoint, result.status)
+                return False
+            if isinstance(result, Exception):
+                raise result
+            for entity in result:
+                if entity:
+                    add(entity, self.client.response_time())
+        return True
 
     def _fetch_batch(self, kind: str, ids: list[str]) -> list[dict[str, Any] | None]:
         fn = {
@@ -740,8 +762,11 @@ class CatalogCrawler:
         }
         kwargs = {} if kind == "artist" else {"market": self.options.market}
         entity = self._fetch(kind, entity_id, f"GET /v1/{kind}s/{{id}}", fn[kind], entity_id, **kwargs)
-        if entity is not None:
-            add(entity, self.client.response_time())
+        if entity is None:
+            with self._lock:
+                self._in_hand[kind].add(entity_id)  # asked and refused: not again this run
+            return
+        add(entity, self.client.response_time())
 
     def _skip_missing(self, kind: str, ids: list[str]) -> None:
         """Ids a batch answered null for: Spotify does not know them."""

@@ -223,10 +223,10 @@ class SpotifyClient:
         """
         try:
             with self._auth_lock:
-                if isinstance(self._auth, SpotifyClientCredentials):
-                    self._auth.get_access_token(as_dict=False)
-                else:
+                if isinstance(self._auth, SpotifyPKCE):
                     self._auth.get_access_token(check_cache=True)
+                else:
+                    self._auth.get_access_token(as_dict=False)
         except SpotifyOauthError as error:
             # The error names the grant problem; it never echoes the secret or the token.
             raise ConfigurationError(

@@ -1,0 +1,223 @@
+"""The loader against the sandbox: every resource, the minimum request count, resumption, faults."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import duckdb
+import pytest
+import requests
+
+from ingestion.pipeline import CoolingDownError, Settings, ingest
+from ingestion.sandbox import Catalog, SandboxServer
+from ingestion.spotify import CatalogCrawler, CrawlOptions, SpotifyClient, Tracked, parse_tracked, settings
+from ingestion.transform import run_dbt
+from tests.conftest import LOOPBACK_REDIRECT, authorization_code
+
+DAY = date(2026, 11, 1)
+ARTISTS, ALBUMS, QUERIES = (0, 3), (20, 21), ("midnight", "golden river")
+MARTS = ("dim_tracks", "dim_albums", "dim_artists", "fct_track_popularity_daily")
+
+
+def tracked_for(catalog: Catalog) -> Tracked:
+    return parse_tracked(
+        [catalog.encode_id("playlist", p) for p in range(catalog.playlist_count)],
+        [catalog.encode_id("artist", a) for a in ARTISTS],
+        [catalog.encode_id("album", a) for a in ALBUMS],
+        list(QUERIES),
+    )
+
+
+def refresh_token(server: SandboxServer) -> str:
+    answer = requests.post(
+        server.token_url,
+        data={
+            "grant_type": "authorization_code",
+            "code": authorization_code(server),
+            "redirect_uri": LOOPBACK_REDIRECT,
+        },
+        auth=("test-client", "test-secret"),
+        timeout=5,
+    )
+    return answer.json()["refresh_token"]
+
+
+def crawler_for(server: SandboxServer, user: bool = False, tier: str = "auto", **client_options) -> CatalogCrawler:
+    client = SpotifyClient(
+        "test-client",
+        "test-secret",
+        server.api_url,
+        server.token_url,
+        refresh_token=refresh_token(server) if user else None,
+        requests_per_second=2_000,
+        retry_base=0.05,
+        **client_options,
+    )
+    return CatalogCrawler(client, tracked_for(server.api.catalog), CrawlOptions(tier=tier))
+
+
+def stats(server: SandboxServer) -> dict[tuple[str, int], int]:
+    rows = requests.get(f"{server.url}/_sandbox/stats", timeout=5).json()["requests"]
+    return {(row["endpoint"], row["status"]): row["count"] for row in rows}
+
+
+def reset_stats(server: SandboxServer) -> None:
+    requests.post(f"{server.url}/_sandbox/stats/reset", timeout=5)
+
+
+def table_counts(settings_: Settings) -> dict[str, int]:
+    with duckdb.connect(settings_.duckdb_path) as con:
+        present = {
+            row[0]
+            for row in con.sql(
+                "select table_name from information_schema.tables where table_schema = 'spotify'"
+            ).fetchall()
+        }
+        return {
+            t: con.sql(f"select count(*) from spotify.{t}").fetchone()[0] if t in present else 0
+            for t in settings.TABLES
+        }
+
+
+def mart_rows(settings_: Settings) -> dict[str, list[tuple]]:
+    """Every mart's rows, sorted, without audit timestamps (they record when, not what)."""
+    run_dbt(["build", "--quiet"], duckdb_path=settings_.duckdb_path)
+    with duckdb.connect(settings_.duckdb_path) as con:
+        result = {}
+        for mart in MARTS:
+            columns = [c[0] for c in con.sql(f"describe marts.{mart}").fetchall() if not c[0].endswith("_at")]
+            result[mart] = sorted(con.sql(f"select {', '.join(columns)} from marts.{mart}").fetchall(), key=repr)
+        return result
+
+
+def other_settings(tmp_path, name: str) -> Settings:
+    return Settings(
+        raw_zone_url=str(tmp_path / name / "raw"),
+        duckdb_path=str(tmp_path / name / "tunelake.duckdb"),
+        pipelines_dir=str(tmp_path / name / "pipelines"),
+    )
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("tier", ["development", "extended"])
+def test_both_tiers_load_every_resource(start_sandbox, settings, tier):
+    server = start_sandbox(tier=tier)
+    summary = ingest(settings, crawler_for(server, user=True))
+    assert summary.tier == tier
+    assert summary.stopped is None
+    empty = [table for table, count in table_counts(settings).items() if count == 0]
+    assert empty == []
+    with duckdb.connect(settings.duckdb_path) as con:
+        popularity = con.sql("select count(popularity) from spotify.tracks").fetchone()[0]
+        followers = con.sql("select count(followers) from spotify.artists").fetchone()[0]
+    assert (popularity > 0, followers > 0) == ((True, True) if tier == "extended" else (False, False))
+    batch = sum(
+        n
+        for (endpoint, _), n in stats(server).items()
+        if endpoint in ("GET /v1/tracks", "GET /v1/albums", "GET /v1/artists")
+    )
+    assert (batch > 0) == (tier == "extended")
+
+
+@pytest.mark.e2e
+def test_a_development_app_told_it_has_extended_quota_asks_a_lacking_endpoint_once(sandbox, settings):
+    summary = ingest(settings, crawler_for(sandbox, tier="extended"))
+    refused = {
+        endpoint: n for (endpoint, status), n in stats(sandbox).items() if status == 403 and "{id}" not in endpoint
+    }
+    assert sum(refused.values()) == 1, refused
+    assert summary.tier == "development"
+    assert table_counts(settings)["tracks"] > 0
+
+
+def minimum_development_requests(catalog: Catalog, day: date) -> int:
+    """The fewest requests a development-mode app can load this configuration with (README formula)."""
+    page, artist_albums_page, search_page = 50, 10, 10
+    depth = settings.SEARCH_DEPTH
+    total = 1  # the token
+    in_hand_tracks: set[int] = set()
+    for playlist in range(catalog.playlist_count):
+        total += 1
+        if playlist in catalog.owned_playlists():
+            entries = catalog.playlist_entries(playlist, day)
+            total += math.ceil(max(0, len(entries) - page) / page)
+            in_hand_tracks |= {e.index for e in entries if e.kind == "track"}
+    discography_albums = set()
+    for artist in ARTISTS:
+        albums = list(catalog.artist_albums(artist))
+        total += max(1, math.ceil(len(albums) / artist_albums_page))
+        discography_albums |= set(albums)
+    search_albums, search_artists = set(), set()
+    for query in QUERIES:
+        total += math.ceil(depth / search_page)
+        in_hand_tracks |= set(catalog.search("track", query, day)[:depth])
+        search_artists |= set(catalog.search("artist", query, day)[:depth])
+        search_albums |= set(catalog.search("album", query, day)[:depth])
+    expanded = discography_albums | set(ALBUMS)
+    album_tracks = {t for album in expanded for t in catalog.album_tracks(album)}
+    fetched_tracks = album_tracks - in_hand_tracks
+    all_tracks = in_hand_tracks | album_tracks
+    albums = {catalog.track_album(t) for t in all_tracks} | expanded | search_albums
+    artists = {a for t in all_tracks for a in catalog.track_artists(t)}
+    artists |= {a for album in albums for a in catalog.album_artists(album)} | set(ARTISTS)
+    return total + len(albums) + len(fetched_tracks) + len(artists - search_artists)
+
+
+@pytest.mark.e2e
+def test_a_development_run_sends_exactly_the_minimum_number_of_requests(sandbox, settings):
+    ingest(settings, crawler_for(sandbox))
+    assert sum(stats(sandbox).values()) == minimum_development_requests(sandbox.api.catalog, DAY)
+
+
+@pytest.mark.e2e
+def test_a_second_run_on_the_same_day_costs_under_5_percent_and_duplicates_nothing(sandbox, settings):
+    first = ingest(settings, crawler_for(sandbox, user=True))
+    before = mart_rows(settings)
+    reset_stats(sandbox)
+    second = ingest(settings, crawler_for(sandbox, user=True))
+    first_requests, second_requests = sum(first.requests.values()), sum(second.requests.values())
+    assert second_requests <= 0.05 * first_requests, (first_requests, second.requests)
+    assert mart_rows(settings) == before
+
+
+@pytest.mark.e2e
+def test_a_run_through_20_percent_faults_ends_with_the_rows_of_a_clean_run(start_sandbox, tmp_path):
+    clean_server, faulty_server = start_sandbox(), start_sandbox()
+    clean, faulty = other_settings(tmp_path, "clean"), other_settings(tmp_path, "faulty")
+    ingest(clean, crawler_for(clean_server))
+    faulty_server.api.faults.configure(
+        {"fail_rate": 0.2, "fail_kinds": ["429", "500", "502", "503", "reset", "truncate"], "retry_after": 1, "seed": 3}
+    )
+    summary = ingest(faulty, crawler_for(faulty_server))
+    failures = sum(n for (_, status), n in stats(faulty_server).items() if status != 200)
+    assert failures > 0.1 * sum(stats(faulty_server).values())
+    assert summary.stopped is None
+    assert mart_rows(faulty) == mart_rows(clean)
+
+
+@pytest.mark.e2e
+def test_an_hours_long_429_stops_the_run_which_resumes_after_the_cooldown(start_sandbox, tmp_path):
+    clean_server, server = start_sandbox(), start_sandbox()
+    clean, limited = other_settings(tmp_path, "clean"), other_settings(tmp_path, "limited")
+    ingest(clean, crawler_for(clean_server))
+    server.api.faults.configure(
+        {"script": [{"kind": "429", "retry_after": 7200, "reason": "QUOTA_EXCEEDED", "after": 60}]}
+    )
+
+    stopped = ingest(limited, crawler_for(server))
+    assert stopped.stopped
+    assert "7200" in stopped.stopped
+    assert stopped.seconds < 60
+    kept = table_counts(limited)
+    assert kept["playlist_items"] > 0, "what was collected before the 429 is loaded"
+
+    reset_stats(server)
+    with pytest.raises(CoolingDownError):
+        ingest(limited, crawler_for(server))
+    assert stats(server) == {("POST /api/token", 200): 1}
+
+    server.api.clock.advance(7200)
+    resumed = ingest(limited, crawler_for(server))
+    assert resumed.stopped is None
+    assert mart_rows(limited) == mart_rows(clean)
