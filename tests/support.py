@@ -1,0 +1,97 @@
+"""Helpers shared by the loader's tests: configured crawlers, sandbox counters, mart snapshots."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import requests
+
+from ingestion.pipeline import Settings
+from ingestion.sandbox import Catalog, SandboxServer
+from ingestion.spotify import CatalogCrawler, CrawlOptions, SpotifyClient, Tracked, parse_tracked, settings
+from ingestion.transform import run_dbt
+from tests.conftest import LOOPBACK_REDIRECT, authorization_code
+
+DAY = date(2026, 11, 1)
+ARTISTS, ALBUMS, QUERIES = (0, 3), (20, 21), ("midnight", "golden river")
+MARTS = ("dim_tracks", "dim_albums", "dim_artists", "fct_track_popularity_daily")
+
+
+def tracked_for(catalog: Catalog) -> Tracked:
+    return parse_tracked(
+        [catalog.encode_id("playlist", p) for p in range(catalog.playlist_count)],
+        [catalog.encode_id("artist", a) for a in ARTISTS],
+        [catalog.encode_id("album", a) for a in ALBUMS],
+        list(QUERIES),
+    )
+
+
+def refresh_token(server: SandboxServer) -> str:
+    answer = requests.post(
+        server.token_url,
+        data={
+            "grant_type": "authorization_code",
+            "code": authorization_code(server),
+            "redirect_uri": LOOPBACK_REDIRECT,
+        },
+        auth=("test-client", "test-secret"),
+        timeout=5,
+    )
+    return answer.json()["refresh_token"]
+
+
+def crawler_for(server: SandboxServer, user: bool = False, tier: str = "auto", **client_options) -> CatalogCrawler:
+    client = SpotifyClient(
+        "test-client",
+        "test-secret",
+        server.api_url,
+        server.token_url,
+        refresh_token=refresh_token(server) if user else None,
+        requests_per_second=2_000,
+        retry_base=0.05,
+        **client_options,
+    )
+    return CatalogCrawler(client, tracked_for(server.api.catalog), CrawlOptions(tier=tier))
+
+
+def stats(server: SandboxServer) -> dict[tuple[str, int], int]:
+    rows = requests.get(f"{server.url}/_sandbox/stats", timeout=5).json()["requests"]
+    return {(row["endpoint"], row["status"]): row["count"] for row in rows}
+
+
+def reset_stats(server: SandboxServer) -> None:
+    requests.post(f"{server.url}/_sandbox/stats/reset", timeout=5)
+
+
+def table_counts(settings_: Settings) -> dict[str, int]:
+    with duckdb.connect(settings_.duckdb_path) as con:
+        present = {
+            row[0]
+            for row in con.sql(
+                "select table_name from information_schema.tables where table_schema = 'spotify'"
+            ).fetchall()
+        }
+        return {
+            t: con.sql(f"select count(*) from spotify.{t}").fetchone()[0] if t in present else 0
+            for t in settings.TABLES
+        }
+
+
+def mart_rows(settings_: Settings) -> dict[str, list[tuple]]:
+    """Every mart's rows, sorted, without audit timestamps (they record when, not what)."""
+    run_dbt(["build", "--quiet"], duckdb_path=settings_.duckdb_path)
+    with duckdb.connect(settings_.duckdb_path) as con:
+        result = {}
+        for mart in MARTS:
+            columns = [c[0] for c in con.sql(f"describe marts.{mart}").fetchall() if not c[0].endswith("_at")]
+            result[mart] = sorted(con.sql(f"select {', '.join(columns)} from marts.{mart}").fetchall(), key=repr)
+        return result
+
+
+def other_settings(tmp_path, name: str) -> Settings:
+    return Settings(
+        raw_zone_url=str(tmp_path / name / "raw"),
+        duckdb_path=str(tmp_path / name / "tunelake.duckdb"),
+        pipelines_dir=str(tmp_path / name / "pipelines"),
+    )
