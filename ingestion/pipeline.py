@@ -120,8 +120,20 @@ class RunSummary:
 
 
 def _data_row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
-    counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
+    trace = pipeline.last_trace
+    normalized = trace.last_normalize_info if trace else None
+    counts = normalized.row_counts if normalized else {}
     return {t: n for t, n in counts.items() if not t.startswith("_dlt")}
+
+
+def _finish_pending(pipeline: dlt.Pipeline) -> None:
+    """Load what an interrupted run left extracted or normalized.
+
+    dlt's `run` with data would load only those packages and silently skip the new data.
+    """
+    if pipeline.has_pending_data:
+        logger.warning("%s: loading the packages an interrupted run left behind", pipeline.pipeline_name)
+        pipeline.run()
 
 
 def raw_pipeline(settings_: Settings) -> dlt.Pipeline:
@@ -183,6 +195,7 @@ def raw_zone(raw_zone_url: str, load_id: str) -> list[DltResource]:
 def load_warehouse(settings_: Settings, summary: RunSummary) -> None:
     """Load every completed raw-zone load the warehouse has not taken yet, oldest first."""
     pipeline = warehouse_pipeline(settings_)
+    _finish_pending(pipeline)
     pipeline.sync_destination()
     last = pipeline.state.get("sources", {}).get(DATASET, {}).get("last_raw_load_id")
     pending = [i for i in _completed_raw_loads(settings_.raw_zone_url) if last is None or float(i) > float(last)]
@@ -223,6 +236,7 @@ def ingest(settings_: Settings, crawler: CatalogCrawler) -> RunSummary:
         raw_zone_url=settings_.raw_zone_url, warehouse=f"{settings_.warehouse} {settings_.duckdb_path}"
     )
     raw = raw_pipeline(settings_)
+    _finish_pending(raw)
     raw.sync_destination()
     crawler.now = crawler.client.authenticate()
     _respect_cooldown(settings_, crawler_state(raw), crawler.now)
