@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from datetime import UTC, datetime
@@ -19,19 +20,26 @@ EXIT_CONFIGURATION = 3
 EXIT_RATE_LIMITED = 4
 
 
+def _no_telemetry() -> None:
+    """Keep dlt's telemetry off unless asked for: tunelake talks to Spotify and your destinations only."""
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # spotipy logs every 4xx at ERROR before raising; the loader reports them itself.
-    logging.getLogger("spotipy").setLevel(logging.CRITICAL)
+    if not verbose:
+        # spotipy logs every 4xx at ERROR before raising; the loader reports them itself.
+        logging.getLogger("spotipy").setLevel(logging.CRITICAL)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
 def main(verbose: bool) -> None:
     """tunelake: Spotify analytics on dlt, dbt and DuckDB, Snowflake or Athena."""
+    _no_telemetry()
     _setup_logging(verbose)
 
 

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import Any
+
+# tunelake talks to Spotify and its destinations only.
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 from ingestion.pipeline import Settings, crawler_from_config, ingest
 

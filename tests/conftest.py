@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +16,9 @@ from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
 from ingestion.spotify import SpotifyClient
 
 START = date(2026, 11, 1)
+# Tests never call the internet: no dlt telemetry, no dbt usage statistics.
+os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
+os.environ["DO_NOT_TRACK"] = "1"
 
 
 @pytest.fixture(autouse=True)

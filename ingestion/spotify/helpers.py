@@ -20,7 +20,7 @@ from requests.adapters import HTTPAdapter
 from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOAuth, SpotifyOauthError, SpotifyPKCE
 
-from ingestion.spotify import settings
+from ingestion.spotify import redaction, settings
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -139,6 +139,7 @@ class SpotifyClient:
         workers: int = settings.WORKERS,
         retry_base: float = settings.RETRY_BASE_S,
     ) -> None:
+        redaction.install()
         self.max_retry_after = max_retry_after
         self.retry_base = retry_base
         self.workers = max(1, workers)
