@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
@@ -130,14 +131,27 @@ def sandbox(
         click.echo("Sandbox stopped.")
 
 
-def _ingest(playlists: tuple[str, ...], artists: tuple[str, ...]) -> None:
-    """Run one ingestion and exit with the documented code if it did not finish."""
-    from ingestion.pipeline import CoolingDownError, Settings, crawler_from_config, ingest
+def _ingest(playlists: tuple[str, ...], artists: tuple[str, ...], dry_run: bool = False) -> None:
+    """Run one ingestion (or show its plan) and exit with the documented code if it did not finish."""
+    from tqdm import tqdm
+
+    from ingestion.pipeline import CoolingDownError, Settings, crawler_from_config, ingest, plan
 
     try:
         settings = Settings.from_config()
         crawler = crawler_from_config(list(playlists), list(artists))
-        summary = ingest(settings, crawler)
+        if dry_run:
+            lines = plan(settings, crawler)
+            click.echo("Dry run: nothing is requested. A run now would fetch:")
+            for what, cost in lines:
+                click.echo(f"  {cost:>6} requests  {what}")
+            click.echo(f"  {sum(c for _, c in lines):>6} requests at least, plus one per album, track and artist found")
+            click.echo("                   in today's answers and not fetched within its refresh window.")
+            return
+        # A progress bar on a terminal; nothing in logs or pipes.
+        with tqdm(desc="Spotify requests", unit="req", disable=None, leave=False) as bar:
+            crawler.client.on_response = bar.update
+            summary = ingest(settings, crawler)
     except ConfigurationError as error:
         click.echo(f"Configuration error: {error}", err=True)
         sys.exit(EXIT_CONFIGURATION)
@@ -167,9 +181,10 @@ _artist_option = click.option(
 @main.command("ingest")
 @_playlist_option
 @_artist_option
-def ingest_command(playlists: tuple[str, ...], artists: tuple[str, ...]) -> None:
+@click.option("--dry-run", is_flag=True, help="Print what would be fetched and what it costs; request nothing.")
+def ingest_command(playlists: tuple[str, ...], artists: tuple[str, ...], dry_run: bool) -> None:
     """Load Spotify into the raw zone and the warehouse (configuration: .dlt/config.toml)."""
-    _ingest(playlists, artists)
+    _ingest(playlists, artists, dry_run)
 
 
 @main.command()
@@ -187,6 +202,66 @@ def run(playlists: tuple[str, ...], artists: tuple[str, ...], target: str | None
     except DbtError as error:
         click.echo(str(error), err=True)
         sys.exit(EXIT_FAILED)
+
+
+@main.command()
+@click.option(
+    "--port", default=8888, show_default=True, help="Port of the redirect URI http://127.0.0.1:PORT/callback."
+)
+@click.option("--pkce", is_flag=True, help="Use PKCE instead of the client secret (for apps that cannot keep one).")
+@click.option("--no-browser", is_flag=True, help="Print the consent URL instead of opening a browser.")
+@click.option(
+    "--secrets-file",
+    default=".dlt/secrets.toml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to store the refresh token (sources.spotify.refresh_token).",
+)
+def auth(port: int, pkce: bool, no_browser: bool, secrets_file: Path) -> None:
+    """Authorize tunelake to read your listening, and store the refresh token.
+
+    Register http://127.0.0.1:PORT/callback as a redirect URI of your Spotify app first.
+    """
+    import webbrowser
+
+    import dlt
+
+    from ingestion.auth import run_authorization, save_refresh_token
+    from ingestion.spotify import settings as source_settings
+
+    client_id = dlt.secrets.get("sources.spotify.client_id")
+    client_secret = None if pkce else dlt.secrets.get("sources.spotify.client_secret")
+    if not client_id or not (pkce or client_secret):
+        click.echo(
+            "Configuration error: sources.spotify.client_id (and client_secret, or --pkce) are required.", err=True
+        )
+        sys.exit(EXIT_CONFIGURATION)
+
+    def show(url: str) -> None:
+        click.echo(f"Open this URL and allow tunelake to read your listening:\n  {url}", nl=True)
+        if not no_browser:
+            webbrowser.open(url)
+
+    try:
+        refresh_token = run_authorization(
+            str(client_id),
+            client_secret,
+            dlt.config.get("sources.spotify.token_url") or source_settings.TOKEN_URL,
+            port,
+            show,
+        )
+    except ConfigurationError as error:
+        click.echo(f"Authorization failed: {error}", err=True)
+        sys.exit(EXIT_CONFIGURATION)
+    save_refresh_token(secrets_file, refresh_token)
+    click.echo(
+        f"Saved the refresh token to {secrets_file} (sources.spotify.refresh_token); tunelake ingest now reads your "
+        "recently played, top items, library, follows and playlists.\n"
+        "For the Lambda, keep it in AWS Secrets Manager instead, e.g.:\n"
+        f"  aws secretsmanager create-secret --name tunelake/spotify --secret-string "
+        f'"$(python -c \'import tomllib; s=tomllib.load(open("{secrets_file}", "rb"))["sources"]["spotify"]; '
+        f"import json; print(json.dumps(s))')\""
+    )
 
 
 @main.command()

@@ -257,6 +257,18 @@ def ingest(settings_: Settings, crawler: CatalogCrawler) -> RunSummary:
     return summary
 
 
+def plan(settings_: Settings, crawler: CatalogCrawler) -> list[tuple[str, int]]:
+    """What `ingest` would fetch now and its fewest requests, without asking Spotify anything.
+
+    The pipeline state is restored from the raw zone, as a run would.
+    """
+    raw = raw_pipeline(settings_)
+    raw.sync_destination()
+    state = crawler_state(raw)
+    planner = CatalogCrawler(crawler.client, crawler.tracked, crawler.options, state=lambda: state)
+    return planner.plan()
+
+
 def crawler_from_config(
     playlists: list[str] | None = None,
     artists: list[str] | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 
 from ingestion.cli import EXIT_CONFIGURATION, main
 
-COMMANDS = ["sandbox", "ingest", "run", "demo", "query"]
+COMMANDS = ["sandbox", "ingest", "run", "auth", "demo", "query"]
 
 
 def test_help_lists_every_command():
@@ -111,3 +112,37 @@ def test_sandbox_command_serves_on_loopback_until_terminated():
     finally:
         process.terminate()
         assert process.wait(timeout=5) == 0
+
+
+@pytest.mark.e2e
+def test_dry_run_prices_the_run_without_a_request_and_sees_what_is_done(start_sandbox, tmp_path, monkeypatch):
+    from datetime import UTC, datetime
+
+    server = start_sandbox(today=datetime.now(UTC).date())
+    monkeypatch.chdir(tmp_path)
+    catalog = server.api.catalog
+    owned = catalog.owned_playlists()[:2]
+    environment = {
+        "SOURCES__SPOTIFY__CLIENT_ID": "client",
+        "SOURCES__SPOTIFY__CLIENT_SECRET": "secret",
+        "SOURCES__SPOTIFY__API_URL": server.api_url,
+        "SOURCES__SPOTIFY__TOKEN_URL": server.token_url,
+        "SOURCES__SPOTIFY__PLAYLISTS": json.dumps([catalog.encode_id("playlist", p) for p in owned]),
+        "SOURCES__SPOTIFY__ARTISTS": json.dumps([catalog.encode_id("artist", 1)]),
+        "SOURCES__SPOTIFY__REQUESTS_PER_SECOND": "2000",
+        "TUNELAKE__RAW_ZONE_URL": str(tmp_path / "raw"),
+        "TUNELAKE__DUCKDB_PATH": str(tmp_path / "wh.duckdb"),
+        "TUNELAKE__PIPELINES_DIR": str(tmp_path / "pipelines"),
+    }
+    before = CliRunner().invoke(main, ["ingest", "--dry-run"], env=environment)
+    assert before.exit_code == 0, before.output
+    assert "2 of 2 playlists to snapshot today" in before.output
+    assert "1 of 1 discographies" in before.output
+    assert requests.get(f"{server.url}/_sandbox/stats", timeout=5).json()["total"] == 0
+
+    assert CliRunner().invoke(main, ["ingest"], env=environment).exit_code == 0
+    requests.post(f"{server.url}/_sandbox/stats/reset", timeout=5)
+    after = CliRunner().invoke(main, ["ingest", "--dry-run"], env=environment)
+    assert "0 of 2 playlists to snapshot today" in after.output
+    assert re.search(r"\s1 requests at least", after.output), after.output
+    assert requests.get(f"{server.url}/_sandbox/stats", timeout=5).json()["total"] == 0

@@ -151,6 +151,63 @@ class CatalogCrawler:
         with self._lock:
             self.state.setdefault("daily", {})[key] = self.today
 
+    def _remember_size(self, key: str, size: int) -> None:
+        """How many items a listing had, so a dry run can price the next one."""
+        with self._lock:
+            self.state.setdefault("sizes", {})[key] = size
+
+    def plan(self) -> list[tuple[str, int]]:
+        """What a run would fetch now and the fewest requests it costs, from the state alone.
+
+        Entities found in today's answers (albums, tracks, artists) cost one request each
+        (a batch of 20 or 50 with extended quota) unless fetched within their refresh window;
+        they are not known before the answers come, so they are not counted here.
+        """
+        tier = self.tier or self.state.get("tier") or "development"
+        sizes = self.state.get("sizes", {})
+        self.now = self.now or datetime.now(UTC)
+
+        def pages(size: int | None, page: int, first_page: int | None = None) -> int:
+            first = first_page or page
+            return 1 if not size or size <= first else 1 + -(-(size - first) // page)
+
+        lines = [("a token", 1)]
+        playlist_page = 100 if tier == "extended" else settings.PAGE
+        due = [p for p in self.tracked.playlists if not self._done_today(f"playlist:{p}")]
+        lines.append(
+            (
+                f"{len(due)} of {len(self.tracked.playlists)} playlists to snapshot today",
+                sum(pages(sizes.get(f"playlist:{p}"), playlist_page) for p in due),
+            )
+        )
+        due = [a for a in self.tracked.artists if not self._done_today(f"discography:{a}")]
+        lines.append(
+            (
+                f"{len(due)} of {len(self.tracked.artists)} discographies to list today",
+                sum(pages(sizes.get(f"discography:{a}"), settings.ARTIST_ALBUMS_PAGE[tier]) for a in due),
+            )
+        )
+        due = [q for q in self.tracked.queries if not self._done_today(f"search:{q}")]
+        per_query = pages(self.options.search_depth, settings.SEARCH_PAGE[tier])
+        lines.append((f"{len(due)} of {len(self.tracked.queries)} searches to run today", len(due) * per_query))
+        if self.client.has_user:
+            user = 1 + (0 if self._done_today("user:top") else 2 * len(settings.TOP_TIME_RANGES))
+            user += sum(
+                0 if self._done_today(f"user:{k}") else 1
+                for k in ("saved_tracks", "saved_albums", "following", "playlists")
+            )
+            lines.append(("your recently played, and once a day your top items, library, follows and playlists", user))
+        backlog = self.state.get("backlog", {})
+        waiting = sum(len(backlog.get(kind, [])) for kind in ("album", "track", "artist"))
+        if waiting:
+            batches = tier == "extended"
+            cost = sum(
+                -(-len(backlog.get(k, [])) // settings.BATCH_SIZE[k]) if batches else len(backlog.get(k, []))
+                for k in ("album", "track", "artist")
+            )
+            lines.append((f"{waiting} entities a stopped run left to fetch", cost))
+        return lines
+
     def _is_fresh(self, kind: str, entity_id: str) -> bool:
         fetched = self.state.get("fetched", {}).get(kind, {}).get(entity_id)
         window = (self.options.refresh_days or settings.REFRESH_DAYS[self.tier or "development"])[kind]
@@ -443,6 +500,7 @@ class CatalogCrawler:
             return
         for position, entry in enumerate(entries):
             self._add_playlist_item(playlist_id, position, entry, observed_at)
+        self._remember_size(f"playlist:{playlist_id}", len(entries))
         self._mark_done_today(f"playlist:{playlist_id}")
 
     def _add_playlist_item(self, playlist_id: str, position: int, entry: dict[str, Any], observed_at: datetime) -> None:
@@ -694,6 +752,7 @@ class CatalogCrawler:
                     "observed_at": observed_at,
                 },
             )
+        self._remember_size(f"discography:{artist_id}", len(albums))
         self._mark_done_today(f"discography:{artist_id}")
 
     # entities by id --------------------------------------------------------------------------

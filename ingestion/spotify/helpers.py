@@ -147,6 +147,7 @@ class SpotifyClient:
         self.statuses: Counter[int] = Counter()
         self.refused: set[str] = set()
         self.has_user = bool(refresh_token)
+        self.on_response: Callable[[], object] | None = None
         self._limiter = RateLimiter(requests_per_second)
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -201,6 +202,8 @@ class SpotifyClient:
             self.requests[endpoint_of(response.request.method or "GET", response.url)] += 1
             self.statuses[response.status_code] += 1
         self._local.date = response.headers.get("Date")
+        if self.on_response:
+            self.on_response()
 
     def response_time(self) -> datetime:
         """When the last response on this thread was produced, by the server's `Date` header.
