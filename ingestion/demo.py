@@ -15,12 +15,15 @@ import duckdb
 
 from ingestion.pipeline import Settings, ingest
 from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
-from ingestion.spotify import CatalogCrawler, SpotifyClient, parse_tracked
+from ingestion.spotify import CatalogCrawler, SpotifyClient, Tracked, parse_tracked
+from ingestion.spotify import settings as source_settings
 from ingestion.transform import MARTS, run_dbt
 
 DEMO_CLIENT_ID = "tunelake-demo"
 DEMO_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 (the sandbox accepts any pair)
 DEMO_ARTISTS = 20
+DEMO_ALBUMS = (101, 202)
+DEMO_QUERIES = ("midnight", "golden hour")
 
 
 @dataclass(frozen=True)
@@ -35,31 +38,41 @@ def demo_days(count: int, last: date) -> list[date]:
     return [last - timedelta(days=offset) for offset in reversed(range(count))]
 
 
-def tracked_for(catalog: Catalog) -> tuple[list[str], list[str]]:
-    """Playlists and artists the demo follows.
+def tracked_for(catalog: Catalog) -> Tracked:
+    """What the demo follows.
 
     Every playlist of the sandbox, so the demo shows which ones a development app may not
-    read, and a spread of artists whose discographies to follow.
+    read, a spread of artists whose discographies to follow, two albums and two searches.
     """
     playlists = [catalog.encode_id("playlist", p) for p in range(catalog.playlist_count)]
     step = max(1, catalog.artist_count // DEMO_ARTISTS)
     artists = [catalog.encode_id("artist", a) for a in range(0, catalog.artist_count, step)][:DEMO_ARTISTS]
-    return playlists, artists
+    albums = [catalog.encode_id("album", a % catalog.album_count) for a in DEMO_ALBUMS]
+    return parse_tracked(playlists, artists, albums, list(DEMO_QUERIES))
 
 
 def run_demo(settings: Settings, days: list[date], tier: str = "development", seed: int = 42) -> DemoResult:
     catalog = Catalog(seed=seed)
     api = SandboxApi(catalog, tier=tier, today=days[0])
-    playlists, artists = tracked_for(catalog)
+    tracked = tracked_for(catalog)
     with SandboxServer(api) as server:
         click.echo(f"Sandbox Spotify API ({tier} tier, seed {seed}) on {server.url}")
+        refresh_token = server.user_refresh_token(
+            DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, " ".join(source_settings.USER_SCOPES)
+        )
+        click.echo("The sandbox user has authorized the demo (as `tunelake auth` does): their listening is loaded too.")
         for number, day in enumerate(days, start=1):
             api.clock.set_date(day)
             # The sandbox has no rate limit unless asked for one; Spotify's default stays in settings.
             client = SpotifyClient(
-                DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, server.api_url, server.token_url, requests_per_second=2_000
+                DEMO_CLIENT_ID,
+                DEMO_CLIENT_SECRET,
+                server.api_url,
+                server.token_url,
+                refresh_token=refresh_token,
+                requests_per_second=2_000,
             )
-            crawler = CatalogCrawler(client, parse_tracked(playlists, artists))
+            crawler = CatalogCrawler(client, tracked)
             summary = ingest(settings, crawler)
             click.echo(
                 f"[day {number}/{len(days)}] {day}: {sum(summary.requests.values())} requests, "

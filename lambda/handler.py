@@ -17,17 +17,28 @@ from typing import Any
 # tunelake talks to Spotify and its destinations only.
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
-from ingestion.pipeline import Settings, crawler_from_config, ingest
+from ingestion.pipeline import CoolingDownError, Settings, crawler_from_config, ingest
 
 logger = logging.getLogger("tunelake.lambda")
 logger.setLevel(logging.INFO)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Run one ingestion and return its summary (also logged as one JSON line)."""
+    """Run one ingestion and return its summary (also logged as one JSON line).
+
+    `status` is `ok`, `rate_limited` (stopped early; what was collected is loaded and the next
+    invocation resumes) or `cooling_down` (an earlier stop's cooldown has not passed; nothing
+    was fetched).
+    """
     del event, context
-    summary = ingest(Settings.from_config(), crawler_from_config())
+    try:
+        summary = ingest(Settings.from_config(), crawler_from_config())
+    except CoolingDownError as error:
+        result = {"status": "cooling_down", "until": error.until.isoformat()}
+        logger.info(json.dumps({"event": "ingestion_skipped", **result}))
+        return result
     result = {
+        "status": "rate_limited" if summary.stopped else "ok",
         "requests": sum(summary.requests.values()),
         "rate_limited": summary.statuses.get(429, 0),
         "rows": summary.warehouse_rows,

@@ -10,6 +10,9 @@ import threading
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import requests
 
 from ingestion.sandbox.api import SandboxApi
 
@@ -105,6 +108,28 @@ class SandboxServer:
     def token_url(self) -> str:
         """What replaces `https://accounts.spotify.com/api/token`."""
         return f"{self.url}/api/token"
+
+    def user_refresh_token(self, client_id: str, client_secret: str, scope: str) -> str:
+        """Walk /authorize as the sandbox user's browser would and return a refresh token.
+
+        The sandbox consents at once, so demos and tests get a user without a browser.
+        """
+        redirect = "http://127.0.0.1:8888/callback"
+        consent = requests.get(
+            f"{self.url}/authorize",
+            params={"client_id": client_id, "response_type": "code", "redirect_uri": redirect, "scope": scope},
+            allow_redirects=False,
+            timeout=10,
+        )
+        code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
+        answer = requests.post(
+            self.token_url,
+            data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect},
+            auth=(client_id, client_secret),
+            timeout=10,
+        )
+        answer.raise_for_status()
+        return answer.json()["refresh_token"]
 
     def start(self) -> SandboxServer:
         self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox", daemon=True)
