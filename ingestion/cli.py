@@ -44,17 +44,21 @@ def main(verbose: bool) -> None:
     _setup_logging(verbose)
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8765, show_default=True, help="Port to listen on (0 picks a free one).")
-@click.option(
+_tier_option = click.option(
     "--tier",
     type=click.Choice(["development", "extended"]),
     default="development",
     show_default=True,
-    help="Quota tier to imitate: development mode (what new apps get) or extended quota.",
+    help="Quota tier the sandbox imitates: development mode (what new apps get) or extended quota.",
 )
-@click.option("--seed", default=42, show_default=True, help="Seed of the synthetic catalog.")
+_seed_option = click.option("--seed", default=42, show_default=True, help="Seed of the synthetic catalog.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8765, show_default=True, help="Port to listen on (0 picks a free one).")
+@_tier_option
+@_seed_option
 @click.option("--tracks", default=10_000, show_default=True, help="Approximate catalog size in tracks.")
 @click.option(
     "--date",
@@ -266,14 +270,8 @@ def auth(port: int, pkce: bool, no_browser: bool, secrets_file: Path) -> None:
 
 @main.command()
 @click.option("--days", default=3, show_default=True, help="Simulated days to ingest, ending today.")
-@click.option(
-    "--tier",
-    type=click.Choice(["development", "extended"]),
-    default="development",
-    show_default=True,
-    help="Quota tier the sandbox imitates.",
-)
-@click.option("--seed", default=42, show_default=True, help="Seed of the synthetic catalog.")
+@_tier_option
+@_seed_option
 def demo(days: int, tier: str, seed: int) -> None:
     """Run everything offline against the sandbox: ingest several days, dbt build, docs."""
     from ingestion.demo import demo_days, format_result, run_demo

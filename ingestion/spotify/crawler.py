@@ -270,12 +270,11 @@ class CatalogCrawler:
         until = error.server_time + timedelta(seconds=error.retry_after)
         self.state["cooldown_until"] = until.isoformat()
 
-    def _check(self, results: Iterator[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
-        """Results of `client.map`, stopping the crawl at the first long rate limit."""
-        for item, result in results:
-            if isinstance(result, RateLimitedError):
+    def _for_each(self, fn: Callable[[Any], Any], items: list[Any]) -> None:
+        """`fn` over `items` on the client's workers; the first failure (a long 429 too) is raised."""
+        for _, result in self.client.map(fn, items):
+            if isinstance(result, Exception):
                 raise result
-            yield item, result
 
     # requests --------------------------------------------------------------------------------
 
@@ -445,9 +444,7 @@ class CatalogCrawler:
 
     def _crawl_playlists(self) -> None:
         pending = [p for p in self.tracked.playlists if not self._done_today(f"playlist:{p}")]
-        for _, result in self._check(self.client.map(self._snapshot_playlist, pending)):
-            if isinstance(result, Exception):
-                raise result
+        self._for_each(self._snapshot_playlist, pending)
 
     def _snapshot_playlist(self, playlist_id: str) -> None:
         sp = self.client.spotipy
@@ -530,9 +527,7 @@ class CatalogCrawler:
 
     def _crawl_searches(self) -> None:
         pending = [q for q in self.tracked.queries if not self._done_today(f"search:{q}")]
-        for _, result in self._check(self.client.map(self._search, pending)):
-            if isinstance(result, Exception):
-                raise result
+        self._for_each(self._search, pending)
 
     def _search(self, query: str) -> None:
         tier = self.tier or "development"
@@ -593,9 +588,7 @@ class CatalogCrawler:
             return
         self._recently_played()
         tasks = [self._top, self._saved_tracks, self._saved_albums, self._followed_artists, self._user_playlists]
-        for _, result in self._check(self.client.map(lambda task: task(), tasks)):
-            if isinstance(result, Exception):
-                raise result
+        self._for_each(lambda task: task(), tasks)
 
     def _recently_played(self) -> None:
         after = self.state.get("plays_after_ms")
@@ -721,9 +714,7 @@ class CatalogCrawler:
         for artist_id in self.tracked.artists:
             self._want("artist", artist_id)
         pending = [a for a in self.tracked.artists if not self._done_today(f"discography:{a}")]
-        for _, result in self._check(self.client.map(self._discography, pending)):
-            if isinstance(result, Exception):
-                raise result
+        self._for_each(self._discography, pending)
 
     def _discography(self, artist_id: str) -> None:
         first_page = self._fetch(
@@ -781,16 +772,16 @@ class CatalogCrawler:
             if self.tier == "extended":
                 self._skip_missing(kind, pending)
                 return
-        for _, result in self._check(self.client.map(lambda i: self._fetch_one(kind, i, add), pending)):
-            if isinstance(result, Exception):
-                raise result
+        self._for_each(lambda i: self._fetch_one(kind, i, add), pending)
 
     def _fetch_batches(
         self, kind: str, chunks: list[list[str]], add: Callable[[dict[str, Any], datetime], None]
     ) -> bool:
         """Fetch `chunks` of ids by batch; False when the endpoint refused (the tier lacks it)."""
         batch_endpoint = f"GET /v1/{kind}s"
-        for _, result in self._check(self.client.map(lambda ids: self._fetch_batch(kind, ids), chunks)):
+        for _, result in self.client.map(lambda ids: self._fetch_batch(kind, ids), chunks):
+            if isinstance(result, RateLimitedError):
+                raise result
             if isinstance(result, SpotifyApiError) and result.status in (403, 404):
                 self.client.refuse(batch_endpoint)
                 self.tier = "development"
