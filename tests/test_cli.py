@@ -11,7 +11,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from ingestion.cli import EXIT_CONFIGURATION, main
+from ingestion.cli import EXIT_CONFIGURATION, EXIT_RATE_LIMITED, main
 
 COMMANDS = ["sandbox", "ingest", "run", "auth", "demo", "query"]
 
@@ -146,3 +146,31 @@ def test_dry_run_prices_the_run_without_a_request_and_sees_what_is_done(start_sa
     assert "0 of 2 playlists to snapshot today" in after.output
     assert re.search(r"\s1 requests at least", after.output), after.output
     assert requests.get(f"{server.url}/_sandbox/stats", timeout=5).json()["total"] == 0
+
+
+@pytest.mark.e2e
+def test_a_long_429_exits_with_the_rate_limited_code_and_the_next_run_skips(sandbox, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    catalog = sandbox.api.catalog
+    environment = {
+        "SOURCES__SPOTIFY__CLIENT_ID": "client",
+        "SOURCES__SPOTIFY__CLIENT_SECRET": "secret",
+        "SOURCES__SPOTIFY__API_URL": sandbox.api_url,
+        "SOURCES__SPOTIFY__TOKEN_URL": sandbox.token_url,
+        "SOURCES__SPOTIFY__PLAYLISTS": json.dumps(
+            [catalog.encode_id("playlist", p) for p in catalog.owned_playlists()]
+        ),
+        "SOURCES__SPOTIFY__REQUESTS_PER_SECOND": "2000",
+        "TUNELAKE__RAW_ZONE_URL": str(tmp_path / "raw"),
+        "TUNELAKE__DUCKDB_PATH": str(tmp_path / "wh.duckdb"),
+        "TUNELAKE__PIPELINES_DIR": str(tmp_path / "pipelines"),
+    }
+    sandbox.api.faults.configure(
+        {"script": [{"kind": "429", "retry_after": 86400, "reason": "QUOTA_EXCEEDED", "after": 3}]}
+    )
+    stopped = CliRunner().invoke(main, ["ingest"], env=environment)
+    assert stopped.exit_code == EXIT_RATE_LIMITED, stopped.output
+    assert "stopped early" in stopped.output
+    skipped = CliRunner().invoke(main, ["ingest"], env=environment)
+    assert skipped.exit_code == EXIT_RATE_LIMITED
+    assert "cooldown lasts until" in skipped.output

@@ -34,6 +34,11 @@ def test_both_tiers_load_every_resource(start_sandbox, settings, tier):
     assert summary.stopped is None
     empty = [table for table, count in table_counts(settings).items() if count == 0]
     assert empty == []
+    refused = {s.entity_id for s in summary.skipped if "404" in s.reason}
+    editorial = {
+        server.api.catalog.encode_id("playlist", p) for p in range(12) if server.api.catalog.playlist_is_editorial(p)
+    }
+    assert refused == (editorial if tier == "development" else set()), "404s are reported, the rest loads"
     with duckdb.connect(settings.duckdb_path) as con:
         popularity = con.sql("select count(popularity) from spotify.tracks").fetchone()[0]
         followers = con.sql("select count(followers) from spotify.artists").fetchone()[0]
