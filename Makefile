@@ -17,11 +17,11 @@ $(BIN)/uv:
 
 # --inexact keeps uv itself, which is not a dependency of the project, in the environment.
 install: $(BIN)/uv  ## Install tunelake and its pinned dependencies into .venv
-	$(BIN)/uv sync --locked --inexact --no-default-groups
+	$(BIN)/uv sync --locked --inexact --no-default-groups --all-extras
 	@test -f dbt_project/profiles.yml || cp profiles.example.yml dbt_project/profiles.yml
 
 install-dev: $(BIN)/uv  ## Install the above plus test and lint tools
-	$(BIN)/uv sync --locked --inexact --group dev
+	$(BIN)/uv sync --locked --inexact --all-extras --group dev
 	@test -f dbt_project/profiles.yml || cp profiles.example.yml dbt_project/profiles.yml
 
 demo: install  ## Run everything offline: sandbox API -> dlt -> raw zone + DuckDB -> dbt build + docs
