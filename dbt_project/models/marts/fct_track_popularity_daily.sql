@@ -1,14 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['track_id', 'observed_date'],
+        incremental_strategy=incremental_strategy(),
+        on_schema_change='append_new_columns',
+    )
+}}
+
 with
 
-track_observations as (
+track_signals as (
 
-    select * from {{ ref('stg_spotify__track_observations') }}
-
-),
-
-playlist_reach as (
-
-    select * from {{ ref('int_track_playlist_reach_daily') }}
+    select * from {{ ref('int_track_signals_daily') }}
+    {{ incremental_window('observed_date') }}
 
 ),
 
@@ -16,28 +20,27 @@ final as (
 
     select
         -- ids
-        track_observations.track_id,
+        track_id,
 
         -- dates
-        track_observations.observed_date,
+        observed_date,
 
         -- numerics
-        track_observations.popularity,
-        coalesce(playlist_reach.playlist_count, 0) as playlist_count,
-        coalesce(playlist_reach.playlist_appearance_count, 0) as playlist_appearance_count,
-        playlist_reach.best_playlist_position,
+        popularity,
+        playlist_count,
+        playlist_appearance_count,
+        best_playlist_position,
+        best_search_rank,
+        top_rank_short_term,
+        top_rank_medium_term,
+        top_rank_long_term,
+        play_count,
+        {{ signal_score('popularity', 'playlist_count', 'best_search_rank', 'play_count') }} as signal_score,
 
         -- booleans
-        playlist_reach.track_id is not null as is_in_tracked_playlists,
+        playlist_count > 0 as is_in_tracked_playlists
 
-        -- timestamps
-        track_observations.observed_at
-
-    from track_observations
-    left join playlist_reach
-        on
-            track_observations.track_id = playlist_reach.track_id
-            and track_observations.observed_date = playlist_reach.snapshot_date
+    from track_signals
 
 )
 

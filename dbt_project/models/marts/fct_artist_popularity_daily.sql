@@ -1,0 +1,47 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['artist_id', 'observed_date'],
+        incremental_strategy=incremental_strategy(),
+        on_schema_change='append_new_columns',
+    )
+}}
+
+with
+
+artist_signals as (
+
+    select * from {{ ref('int_artist_signals_daily') }}
+    {{ incremental_window('observed_date') }}
+
+),
+
+final as (
+
+    select
+        -- ids
+        artist_id,
+
+        -- dates
+        observed_date,
+
+        -- numerics
+        popularity,
+        followers,
+        top_rank_short_term,
+        top_rank_medium_term,
+        top_rank_long_term,
+        playlist_count,
+        best_playlist_position,
+        best_search_rank,
+        play_count,
+        {{ signal_score('popularity', 'playlist_count', 'best_search_rank', 'play_count') }} as signal_score,
+
+        -- booleans
+        playlist_count > 0 as is_in_tracked_playlists
+
+    from artist_signals
+
+)
+
+select * from final

@@ -1,0 +1,23 @@
+with
+
+plays as (
+
+    select * from {{ ref('fct_plays') }}
+
+),
+
+daily as (
+
+    select
+        played_date,
+        count(*) as play_count,
+        count(distinct track_id) as distinct_track_count,
+        count(distinct primary_artist_id) as distinct_artist_count,
+        round(sum(coalesce(duration_ms, 0)) / 60000.0, 1) as minutes_listened
+
+    from plays
+    group by played_date
+
+)
+
+select * from daily

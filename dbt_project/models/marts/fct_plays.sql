@@ -1,0 +1,52 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['played_at'],
+        incremental_strategy=incremental_strategy(),
+        on_schema_change='append_new_columns',
+    )
+}}
+
+with
+
+plays as (
+
+    select * from {{ ref('stg_spotify__plays') }}
+    {{ incremental_window('played_date') }}
+
+),
+
+tracks as (
+
+    select * from {{ ref('dim_tracks') }}
+
+),
+
+final as (
+
+    select
+        -- ids
+        plays.track_id,
+        tracks.primary_artist_id,
+        tracks.album_id,
+
+        -- strings
+        plays.context_type,
+        plays.context_uri,
+
+        -- numerics
+        tracks.duration_ms,
+
+        -- dates
+        plays.played_date,
+
+        -- timestamps
+        plays.played_at
+
+    from plays
+    left join tracks
+        on plays.track_id = tracks.track_id
+
+)
+
+select * from final

@@ -1,0 +1,72 @@
+with
+
+daily as (
+
+    select * from {{ ref('fct_track_popularity_daily') }}
+
+),
+
+tracks as (
+
+    select * from {{ ref('dim_tracks') }}
+
+),
+
+compared as (
+
+    select
+        today.track_id,
+        today.observed_date,
+        today.signal_score,
+        today.signal_score - day_before.signal_score as change_1d,
+        today.signal_score - week_before.signal_score as change_7d,
+        today.signal_score - month_before.signal_score as change_28d
+
+    from daily as today
+    left join daily as day_before
+        on
+            today.track_id = day_before.track_id
+            and day_before.observed_date = cast({{ dbt.dateadd('day', -1, 'today.observed_date') }} as date)
+    left join daily as week_before
+        on
+            today.track_id = week_before.track_id
+            and week_before.observed_date = cast({{ dbt.dateadd('day', -7, 'today.observed_date') }} as date)
+    left join daily as month_before
+        on
+            today.track_id = month_before.track_id
+            and month_before.observed_date = cast({{ dbt.dateadd('day', -28, 'today.observed_date') }} as date)
+
+),
+
+final as (
+
+    select
+        -- ids
+        compared.track_id,
+
+        -- strings
+        case
+            when coalesce(compared.change_7d, compared.change_1d) > 0 then 'rising'
+            when coalesce(compared.change_7d, compared.change_1d) < 0 then 'falling'
+            when coalesce(compared.change_7d, compared.change_1d) = 0 then 'steady'
+            else 'new'
+        end as trend,
+
+        -- numerics
+        compared.signal_score,
+        compared.change_1d,
+        compared.change_7d,
+        compared.change_28d,
+        rank() over (partition by compared.observed_date order by compared.signal_score desc) as daily_rank,
+
+        -- dates
+        compared.observed_date,
+        tracks.first_seen_date
+
+    from compared
+    left join tracks
+        on compared.track_id = tracks.track_id
+
+)
+
+select * from final
