@@ -8,12 +8,25 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from dbt.cli.main import dbtRunner
+from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 PROFILES_TEMPLATE = REPO_ROOT / "profiles.example.yml"
-MARTS = ("dim_tracks", "dim_artists", "dim_albums", "fct_track_popularity_daily")
+MARTS = (
+    "dim_tracks",
+    "dim_artists",
+    "dim_albums",
+    "dim_track_artists",
+    "dim_album_artists",
+    "fct_playlist_tracks",
+    "fct_track_popularity_daily",
+    "fct_artist_popularity_daily",
+    "fct_album_popularity_daily",
+    "fct_track_trends_daily",
+    "fct_plays",
+    "fct_listening_daily",
+)
 
 
 class DbtError(RuntimeError):
@@ -47,7 +60,7 @@ def run_dbt(
     duckdb_path: str | None = None,
     target: str | None = None,
     project_dir: Path = DBT_PROJECT_DIR,
-) -> None:
+) -> dbtRunnerResult:
     """Run one dbt command (`["build"]`, `["docs", "generate"]`) against the project.
 
     Args:
@@ -56,6 +69,9 @@ def run_dbt(
             relative paths from its working directory.
         target: Profile target (`duckdb`, `snowflake`, `athena`); default from the profile.
         project_dir: The dbt project.
+
+    Returns:
+        dbt's result (per-node results for build, run and test).
 
     Raises:
         DbtError: when the command fails.
@@ -70,3 +86,4 @@ def run_dbt(
         result = dbtRunner().invoke(command)
     if not result.success:
         raise DbtError(f"dbt {' '.join(args)} failed" + (f": {result.exception}" if result.exception else ""))
+    return result

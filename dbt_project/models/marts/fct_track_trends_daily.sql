@@ -57,7 +57,10 @@ final as (
         compared.change_1d,
         compared.change_7d,
         compared.change_28d,
-        rank() over (partition by compared.observed_date order by compared.signal_score desc) as daily_rank,
+        rank() over (
+            partition by compared.observed_date
+            order by compared.signal_score desc
+        ) as daily_rank,
 
         -- dates
         compared.observed_date,

@@ -30,7 +30,10 @@ numbered as (
 
     select
         *,
-        row_number() over (partition by played_at order by track_id) as copy_number
+        row_number() over (
+            partition by played_at
+            order by track_id
+        ) as copy_number
 
     from renamed
 

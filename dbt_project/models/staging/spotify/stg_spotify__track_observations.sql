@@ -29,7 +29,10 @@ numbered as (
 
     select
         *,
-        row_number() over (partition by track_id, observed_date order by observed_at desc) as copy_number
+        row_number() over (
+            partition by track_id, observed_date
+            order by observed_at desc
+        ) as copy_number
 
     from renamed
 

@@ -1,0 +1,113 @@
+"""The dbt project over data the loader wrote from the sandbox: tests, docs, incrementals, targets."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import duckdb
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ingestion.pipeline import Settings, ingest
+from ingestion.transform import DBT_PROJECT_DIR, MARTS, run_dbt
+from tests.support import crawler_for
+
+DAYS = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    """Three days loaded from a development-tier sandbox, with the user's listening."""
+    from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
+
+    root = tmp_path_factory.mktemp("warehouse")
+    settings = Settings(
+        raw_zone_url=str(root / "raw"), duckdb_path=str(root / "tunelake.duckdb"), pipelines_dir=str(root / "pipelines")
+    )
+    server = SandboxServer(SandboxApi(Catalog(seed=7, tracks=2_000), today=DAYS[0])).start()
+    for day in DAYS:
+        server.api.clock.set_date(day)
+        ingest(settings, crawler_for(server, user=True))
+    yield settings, server
+    server.stop()
+
+
+def snapshot(settings: Settings) -> dict[str, list[tuple]]:
+    with duckdb.connect(settings.duckdb_path) as con:
+        return {mart: sorted(con.sql(f"select * from marts.{mart}").fetchall(), key=repr) for mart in MARTS}
+
+
+@pytest.mark.e2e
+def test_build_passes_with_at_least_60_data_tests_and_10_unit_tests(warehouse):
+    settings, _ = warehouse
+    result = run_dbt(["build"], duckdb_path=settings.duckdb_path)
+    kinds = [r.node.resource_type for r in result.result.results]
+    assert kinds.count("test") >= 60
+    assert kinds.count("unit_test") >= 10
+    assert all(r.status in ("success", "pass") for r in result.result.results)
+    with duckdb.connect(settings.duckdb_path) as con:
+        assert all(con.sql(f"select count(*) from marts.{mart}").fetchone()[0] > 0 for mart in MARTS)
+
+
+@pytest.mark.e2e
+def test_every_model_and_every_column_in_the_catalog_is_described(warehouse):
+    settings, _ = warehouse
+    run_dbt(["build", "--quiet"], duckdb_path=settings.duckdb_path)
+    run_dbt(["docs", "generate", "--quiet"], duckdb_path=settings.duckdb_path)
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    catalog = json.loads((DBT_PROJECT_DIR / "target" / "catalog.json").read_text())
+    models = {k: v for k, v in manifest["nodes"].items() if v["resource_type"] == "model"}
+    missing = [k for k, v in models.items() if not v["description"].strip()]
+    for key, node in catalog["nodes"].items():
+        documented = {name.lower(): c["description"] for name, c in models.get(key, {"columns": {}})["columns"].items()}
+        missing += [f"{key}.{c}" for c in node["columns"] if not documented.get(c.lower(), "").strip()]
+    for key, node in catalog["sources"].items():
+        documented = {n.lower(): c["description"] for n, c in manifest["sources"][key]["columns"].items()}
+        missing += [
+            f"{key}.{c}"
+            for c in node["columns"]
+            if not c.startswith("_dlt") and not documented.get(c.lower(), "").strip()
+        ]
+    assert missing == []
+    assert len(catalog["nodes"]) >= len(MARTS)
+
+
+@pytest.mark.e2e
+def test_after_a_new_day_the_incremental_run_equals_a_full_refresh(warehouse):
+    settings, server = warehouse
+    run_dbt(["build", "--quiet"], duckdb_path=settings.duckdb_path)
+    server.api.clock.set_date(date(2026, 11, 4))
+    ingest(settings, crawler_for(server, user=True))
+    run_dbt(["build", "--quiet"], duckdb_path=settings.duckdb_path)
+    incremental = snapshot(settings)
+    run_dbt(["build", "--quiet", "--full-refresh"], duckdb_path=settings.duckdb_path)
+    full = snapshot(settings)
+    assert {m: len(r) for m, r in incremental.items()} == {m: len(r) for m, r in full.items()}
+    assert incremental == full
+    assert max(r[1] for r in full["fct_track_popularity_daily"]) == date(2026, 11, 4)
+
+
+def test_the_snowflake_and_athena_targets_compile_offline(tmp_path, monkeypatch):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = tmp_path / "snowflake_key.p8"
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    for name, value in {
+        "SNOWFLAKE_ACCOUNT": "example-account",
+        "SNOWFLAKE_USER": "tunelake",
+        "SNOWFLAKE_PRIVATE_KEY_PATH": str(key_file),
+        "ATHENA_S3_STAGING_DIR": "s3://example-bucket/athena/",
+        "AWS_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "example",
+        "AWS_SECRET_ACCESS_KEY": "example",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for target in ("snowflake", "athena"):
+        run_dbt(["compile", "--quiet", "--no-populate-cache", "--vars", "{offline_compile: true}"], target=target)
+        compiled = (
+            DBT_PROJECT_DIR / "target" / "compiled" / "tunelake" / "models" / "marts" / "fct_track_trends_daily.sql"
+        )
+        assert "signal_score" in compiled.read_text()
