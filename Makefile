@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 DOCS_PORT ?= 8080
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev demo test lint format docs sandbox bench clean
+.PHONY: help install install-dev system-deps demo test lint format docs sandbox bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,6 +23,12 @@ install: $(BIN)/uv  ## Install tunelake and its pinned dependencies into .venv
 install-dev: $(BIN)/uv  ## Install the above plus test and lint tools
 	$(BIN)/uv sync --locked --inexact --all-extras --group dev
 	@test -f dbt_project/profiles.yml || cp profiles.example.yml dbt_project/profiles.yml
+
+# Headless Chromium for the page tests (Debian packages; never a downloaded browser).
+system-deps:  ## Install Debian's chromium and chromium-driver if missing (needs root or sudo)
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then echo "chromium and chromedriver present"; \
+	else SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; fi
 
 demo: install  ## Run everything offline: sandbox API -> dlt -> raw zone + DuckDB -> dbt build + docs
 	$(BIN)/tunelake demo

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -111,3 +117,78 @@ def test_the_snowflake_and_athena_targets_compile_offline(tmp_path, monkeypatch)
             DBT_PROJECT_DIR / "target" / "compiled" / "tunelake" / "models" / "marts" / "fct_track_trends_daily.sql"
         )
         assert "signal_score" in compiled.read_text()
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_dbt_docs_serve_lists_the_marts_and_draws_the_lineage(warehouse):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.browser import artifact, chromium_driver
+
+    settings, _ = warehouse
+    run_dbt(["docs", "generate", "--quiet"], duckdb_path=settings.duckdb_path)
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "docs",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-browser",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+        ],
+        env={**os.environ, "TUNELAKE_DUCKDB_PATH": settings.duckdb_path},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    driver = chromium_driver()
+    try:
+        wait_for_port(port)
+        driver.get(f"http://127.0.0.1:{port}/#!/model/model.tunelake.fct_track_trends_daily?g_v=1")
+        wait = WebDriverWait(driver, 60)
+        wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#cy canvas")))
+        for mart in ("dim_tracks", "fct_track_popularity_daily", "fct_plays"):
+            assert mart in driver.page_source, mart
+        assert "Lineage Graph" in driver.find_element(By.TAG_NAME, "body").text
+        # Cytoscape draws the nodes on its own canvas layer: count the pixels it painted.
+        painted = """
+            const layer = document.querySelector('#cy canvas[data-id="layer2-node"]');
+            if (!layer || layer.width === 0) { return 0; }
+            const pixels = layer.getContext('2d').getImageData(0, 0, layer.width, layer.height).data;
+            let painted = 0;
+            for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] > 0) { painted += 1; } }
+            return painted;
+        """
+        wait.until(lambda d: d.execute_script(painted) > 5_000)
+        screenshot = artifact("dbt-docs-lineage.png")
+        driver.save_screenshot(str(screenshot))
+        assert screenshot.stat().st_size > 10_000
+    finally:
+        driver.quit()
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
