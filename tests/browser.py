@@ -8,7 +8,6 @@ Manager has nothing to fetch. Where they are missing the test is skipped, except
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -52,6 +51,3 @@ def artifact(name: str) -> Path:
     if path.exists():
         path.unlink()
     return path
-
-
-__all__ = ["artifact", "chromium_driver", "shutil"]
