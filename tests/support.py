@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import duckdb
@@ -90,3 +91,24 @@ def other_settings(tmp_path, name: str) -> Settings:
         duckdb_path=str(tmp_path / name / "tunelake.duckdb"),
         pipelines_dir=str(tmp_path / name / "pipelines"),
     )
+
+
+def cli_environment(server: SandboxServer, root, client_secret: str = "secret", **sources: object) -> dict[str, str]:
+    """Environment for `tunelake` against the sandbox, writing under `root`.
+
+    `sources` become `SOURCES__SPOTIFY__<NAME>` (lists as JSON).
+    """
+    environment = {
+        "SOURCES__SPOTIFY__CLIENT_ID": "test-client",
+        "SOURCES__SPOTIFY__CLIENT_SECRET": client_secret,
+        "SOURCES__SPOTIFY__API_URL": server.api_url,
+        "SOURCES__SPOTIFY__TOKEN_URL": server.token_url,
+        "SOURCES__SPOTIFY__REQUESTS_PER_SECOND": "2000",
+        "SOURCES__SPOTIFY__RETRY_BASE": "0.05",
+        "TUNELAKE__RAW_ZONE_URL": str(root / "raw"),
+        "TUNELAKE__DUCKDB_PATH": str(root / "tunelake.duckdb"),
+        "TUNELAKE__PIPELINES_DIR": str(root / "pipelines"),
+    }
+    for name, value in sources.items():
+        environment[f"SOURCES__SPOTIFY__{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+    return environment

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import requests
 from click.testing import CliRunner
 
 from ingestion.cli import EXIT_CONFIGURATION, EXIT_RATE_LIMITED, main
+from tests.support import cli_environment
 
 COMMANDS = ["sandbox", "ingest", "run", "auth", "demo", "query"]
 
@@ -34,12 +34,7 @@ def test_every_command_has_help(command):
 
 def test_a_malformed_playlist_id_stops_before_any_request(sandbox, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    environment = {
-        "SOURCES__SPOTIFY__CLIENT_ID": "client",
-        "SOURCES__SPOTIFY__CLIENT_SECRET": "secret",
-        "SOURCES__SPOTIFY__API_URL": sandbox.api_url,
-        "SOURCES__SPOTIFY__TOKEN_URL": sandbox.token_url,
-    }
+    environment = cli_environment(sandbox, tmp_path)
     good = sandbox.api.catalog.encode_id("playlist", 0)
     result = CliRunner().invoke(main, ["ingest", "--playlist", good, "--playlist", "not/a-playlist"], env=environment)
     assert result.exit_code == EXIT_CONFIGURATION
@@ -61,15 +56,7 @@ def test_missing_credentials_are_a_configuration_error_that_names_the_settings(t
 def test_ingest_from_the_command_line_loads_and_prints_a_summary(sandbox, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     catalog = sandbox.api.catalog
-    environment = {
-        "SOURCES__SPOTIFY__CLIENT_ID": "client",
-        "SOURCES__SPOTIFY__CLIENT_SECRET": "secret-that-must-not-leak",
-        "SOURCES__SPOTIFY__API_URL": sandbox.api_url,
-        "SOURCES__SPOTIFY__TOKEN_URL": sandbox.token_url,
-        "TUNELAKE__RAW_ZONE_URL": str(tmp_path / "raw"),
-        "TUNELAKE__DUCKDB_PATH": str(tmp_path / "wh.duckdb"),
-        "TUNELAKE__PIPELINES_DIR": str(tmp_path / "pipelines"),
-    }
+    environment = cli_environment(sandbox, tmp_path, client_secret="secret-that-must-not-leak")
     result = CliRunner().invoke(
         main,
         ["ingest", "--playlist", catalog.encode_id("playlist", 0), "--artist", catalog.encode_id("artist", 1)],
@@ -80,7 +67,7 @@ def test_ingest_from_the_command_line_loads_and_prints_a_summary(sandbox, tmp_pa
     assert "GET /v1/playlists/{id}" in result.output
     assert "tracks" in result.output
     assert "secret-that-must-not-leak" not in result.output
-    assert (tmp_path / "wh.duckdb").exists()
+    assert (tmp_path / "tunelake.duckdb").exists()
 
 
 def test_sandbox_command_serves_on_loopback_until_terminated():
@@ -122,18 +109,12 @@ def test_dry_run_prices_the_run_without_a_request_and_sees_what_is_done(start_sa
     monkeypatch.chdir(tmp_path)
     catalog = server.api.catalog
     owned = catalog.owned_playlists()[:2]
-    environment = {
-        "SOURCES__SPOTIFY__CLIENT_ID": "client",
-        "SOURCES__SPOTIFY__CLIENT_SECRET": "secret",
-        "SOURCES__SPOTIFY__API_URL": server.api_url,
-        "SOURCES__SPOTIFY__TOKEN_URL": server.token_url,
-        "SOURCES__SPOTIFY__PLAYLISTS": json.dumps([catalog.encode_id("playlist", p) for p in owned]),
-        "SOURCES__SPOTIFY__ARTISTS": json.dumps([catalog.encode_id("artist", 1)]),
-        "SOURCES__SPOTIFY__REQUESTS_PER_SECOND": "2000",
-        "TUNELAKE__RAW_ZONE_URL": str(tmp_path / "raw"),
-        "TUNELAKE__DUCKDB_PATH": str(tmp_path / "wh.duckdb"),
-        "TUNELAKE__PIPELINES_DIR": str(tmp_path / "pipelines"),
-    }
+    environment = cli_environment(
+        server,
+        tmp_path,
+        playlists=[catalog.encode_id("playlist", p) for p in owned],
+        artists=[catalog.encode_id("artist", 1)],
+    )
     before = CliRunner().invoke(main, ["ingest", "--dry-run"], env=environment)
     assert before.exit_code == 0, before.output
     assert "2 of 2 playlists to snapshot today" in before.output
@@ -152,19 +133,9 @@ def test_dry_run_prices_the_run_without_a_request_and_sees_what_is_done(start_sa
 def test_a_long_429_exits_with_the_rate_limited_code_and_the_next_run_skips(sandbox, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     catalog = sandbox.api.catalog
-    environment = {
-        "SOURCES__SPOTIFY__CLIENT_ID": "client",
-        "SOURCES__SPOTIFY__CLIENT_SECRET": "secret",
-        "SOURCES__SPOTIFY__API_URL": sandbox.api_url,
-        "SOURCES__SPOTIFY__TOKEN_URL": sandbox.token_url,
-        "SOURCES__SPOTIFY__PLAYLISTS": json.dumps(
-            [catalog.encode_id("playlist", p) for p in catalog.owned_playlists()]
-        ),
-        "SOURCES__SPOTIFY__REQUESTS_PER_SECOND": "2000",
-        "TUNELAKE__RAW_ZONE_URL": str(tmp_path / "raw"),
-        "TUNELAKE__DUCKDB_PATH": str(tmp_path / "wh.duckdb"),
-        "TUNELAKE__PIPELINES_DIR": str(tmp_path / "pipelines"),
-    }
+    environment = cli_environment(
+        sandbox, tmp_path, playlists=[catalog.encode_id("playlist", p) for p in catalog.owned_playlists()]
+    )
     sandbox.api.faults.configure(
         {"script": [{"kind": "429", "retry_after": 86400, "reason": "QUOTA_EXCEEDED", "after": 3}]}
     )

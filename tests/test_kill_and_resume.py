@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from ingestion.pipeline import ingest
-from tests.support import ALBUMS, ARTISTS, QUERIES, crawler_for, mart_rows, other_settings
+from tests.support import ALBUMS, ARTISTS, QUERIES, cli_environment, crawler_for, mart_rows, other_settings
 
 KILLS = 5
 
@@ -22,21 +22,14 @@ def environment(server, settings) -> dict[str, str]:
     catalog = server.api.catalog
     return {
         **os.environ,
-        "SOURCES__SPOTIFY__CLIENT_ID": "test-client",
-        "SOURCES__SPOTIFY__CLIENT_SECRET": "test-secret",
-        "SOURCES__SPOTIFY__API_URL": server.api_url,
-        "SOURCES__SPOTIFY__TOKEN_URL": server.token_url,
-        "SOURCES__SPOTIFY__PLAYLISTS": json.dumps(
-            [catalog.encode_id("playlist", p) for p in range(catalog.playlist_count)]
+        **cli_environment(
+            server,
+            Path(settings.raw_zone_url).parent,
+            playlists=[catalog.encode_id("playlist", p) for p in range(catalog.playlist_count)],
+            artists=[catalog.encode_id("artist", a) for a in ARTISTS],
+            albums=[catalog.encode_id("album", a) for a in ALBUMS],
+            queries=list(QUERIES),
         ),
-        "SOURCES__SPOTIFY__ARTISTS": json.dumps([catalog.encode_id("artist", a) for a in ARTISTS]),
-        "SOURCES__SPOTIFY__ALBUMS": json.dumps([catalog.encode_id("album", a) for a in ALBUMS]),
-        "SOURCES__SPOTIFY__QUERIES": json.dumps(list(QUERIES)),
-        "SOURCES__SPOTIFY__REQUESTS_PER_SECOND": "2000",
-        "SOURCES__SPOTIFY__RETRY_BASE": "0.05",
-        "TUNELAKE__RAW_ZONE_URL": settings.raw_zone_url,
-        "TUNELAKE__DUCKDB_PATH": settings.duckdb_path,
-        "TUNELAKE__PIPELINES_DIR": settings.pipelines_dir,
         "RUNTIME__DLTHUB_TELEMETRY": "false",
     }
 

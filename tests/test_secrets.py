@@ -11,26 +11,16 @@ import pytest
 from click.testing import CliRunner
 
 from ingestion.cli import EXIT_CONFIGURATION, main
-from tests.support import refresh_token
+from tests.support import cli_environment, refresh_token
 
 CLIENT_SECRET = "client-secret-d0-not-leak"
 
 
 def environment(server, tmp_path, token: str) -> dict[str, str]:
-    catalog = server.api.catalog
-    return {
-        "SOURCES__SPOTIFY__CLIENT_ID": "test-client",
-        "SOURCES__SPOTIFY__CLIENT_SECRET": CLIENT_SECRET,
-        "SOURCES__SPOTIFY__REFRESH_TOKEN": token,
-        "SOURCES__SPOTIFY__API_URL": server.api_url,
-        "SOURCES__SPOTIFY__TOKEN_URL": server.token_url,
-        "SOURCES__SPOTIFY__PLAYLISTS": f'["{catalog.encode_id("playlist", 0)}"]',
-        "SOURCES__SPOTIFY__QUERIES": '["midnight"]',
-        "SOURCES__SPOTIFY__REQUESTS_PER_SECOND": "2000",
-        "TUNELAKE__RAW_ZONE_URL": str(tmp_path / "raw"),
-        "TUNELAKE__DUCKDB_PATH": str(tmp_path / "tunelake.duckdb"),
-        "TUNELAKE__PIPELINES_DIR": str(tmp_path / "pipelines"),
-    }
+    playlist = server.api.catalog.encode_id("playlist", 0)
+    return cli_environment(
+        server, tmp_path, client_secret=CLIENT_SECRET, refresh_token=token, playlists=[playlist], queries=["midnight"]
+    )
 
 
 @pytest.fixture
