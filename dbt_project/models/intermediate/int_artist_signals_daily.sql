@@ -24,12 +24,6 @@ search_results as (
 
 ),
 
-top_items as (
-
-    select * from {{ ref('stg_spotify__user_top_items') }}
-
-),
-
 plays as (
 
     select * from {{ ref('stg_spotify__plays') }}
@@ -70,13 +64,12 @@ topped as (
     select
         entity_id as artist_id,
         observed_date,
-        min(case when time_range = 'short_term' then top_rank end) as top_rank_short_term,
-        min(case when time_range = 'medium_term' then top_rank end) as top_rank_medium_term,
-        min(case when time_range = 'long_term' then top_rank end) as top_rank_long_term
+        top_rank_short_term,
+        top_rank_medium_term,
+        top_rank_long_term
 
-    from top_items
+    from {{ ref('int_user_top_ranks_daily') }}
     where item_type = 'artist'
-    group by entity_id, observed_date
 
 ),
 

@@ -20,7 +20,8 @@ search_ranks as (
 
 top_ranks as (
 
-    select * from {{ ref('int_track_top_ranks_daily') }}
+    select * from {{ ref('int_user_top_ranks_daily') }}
+    where item_type = 'track'
 
 ),
 
@@ -56,7 +57,7 @@ joined as (
             and observations.observed_date = search_ranks.observed_date
     left join top_ranks
         on
-            observations.track_id = top_ranks.track_id
+            observations.track_id = top_ranks.entity_id
             and observations.observed_date = top_ranks.observed_date
     left join plays
         on
