@@ -28,3 +28,21 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+{#
+    Physical layout of the daily facts. Athena: Iceberg partitions by day, so a query for a
+    date range reads only those days. Snowflake clusters on the date through `cluster_by` in the
+    model config, which pays once a fact spans many micro-partitions (automatic clustering
+    costs credits; see the README). DuckDB partitions only DuckLake tables, so it gets nothing.
+#}
+{% macro partition_by_day(date_column) -%}
+    {{ return(adapter.dispatch('partition_by_day', 'tunelake')(date_column)) }}
+{%- endmacro %}
+
+{% macro default__partition_by_day(date_column) -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro athena__partition_by_day(date_column) -%}
+    {{ return(['day(' ~ date_column ~ ')']) }}
+{%- endmacro %}

@@ -4,6 +4,8 @@
         unique_key=['playlist_id', 'snapshot_date', 'playlist_position'],
         incremental_strategy=incremental_strategy(),
         on_schema_change='append_new_columns',
+        partitioned_by=partition_by_day('snapshot_date'),
+        cluster_by=['snapshot_date'],
     )
 }}
 

@@ -4,6 +4,8 @@
         unique_key=['track_id', 'observed_date'],
         incremental_strategy=incremental_strategy(),
         on_schema_change='append_new_columns',
+        partitioned_by=partition_by_day('observed_date'),
+        cluster_by=['observed_date'],
     )
 }}
 
