@@ -194,15 +194,18 @@ def ingest_command(playlists: tuple[str, ...], artists: tuple[str, ...], dry_run
 @main.command()
 @_playlist_option
 @_artist_option
-@click.option("--target", default=None, help="dbt target (duckdb, snowflake, athena); default from the profile.")
+@click.option(
+    "--target", default=None, help="dbt target (duckdb, snowflake, athena); default: the configured tunelake.warehouse."
+)
 def run(playlists: tuple[str, ...], artists: tuple[str, ...], target: str | None) -> None:
-    """Ingest, then `dbt build` the models."""
+    """Ingest, then `dbt build` the models on the same warehouse."""
     from ingestion.pipeline import Settings
     from ingestion.transform import DbtError, run_dbt
 
     _ingest(playlists, artists)
+    settings_ = Settings.from_config()
     try:
-        run_dbt(["build"], duckdb_path=Settings.from_config().duckdb_path, target=target)
+        run_dbt(["build"], duckdb_path=settings_.duckdb_path, target=target or settings_.warehouse)
     except DbtError as error:
         click.echo(str(error), err=True)
         sys.exit(EXIT_FAILED)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+from dlt.common.destination import Destination
 from dlt.sources import DltResource
 from dlt.sources.filesystem import filesystem
 
@@ -38,7 +39,8 @@ DATASET = "spotify"
 RAW_PIPELINE = "tunelake_raw"
 WAREHOUSE_PIPELINE = "tunelake_warehouse"
 RAW_LAYOUT = "{table_name}/load_date={YYYY}-{MM}-{DD}/{load_id}.{file_id}.{ext}"
-WAREHOUSES = ("duckdb",)
+WAREHOUSES = ("duckdb", "snowflake", "athena")
+STAGING_FOLDER = "_warehouse_staging"
 
 
 class CoolingDownError(Exception):
@@ -58,31 +60,60 @@ class Settings:
 
     Args:
         raw_zone_url: Folder or `s3://bucket/prefix` of the raw zone.
-        warehouse: Destination of the warehouse load.
+        warehouse: Destination of the warehouse load: `duckdb`, `snowflake` or `athena`. The
+            Snowflake and Athena connections are dlt's own settings (`destination.snowflake.*`,
+            `destination.athena.*`; see the README).
         duckdb_path: DuckDB database file, when the warehouse is DuckDB.
         pipelines_dir: dlt's working folder; disposable, state is restored from destinations.
+        staging_url: Where the warehouse load stages its parquet files (Athena always, Snowflake
+            when the raw zone is on S3); default: `_warehouse_staging` inside the raw zone.
         max_cooldown_wait: Longest remaining cooldown (seconds) a run waits out before starting;
             a longer one makes the run skip.
+        destination: A ready dlt destination for the warehouse, used instead of the one
+            `warehouse` names (tests pass the local stand-ins' configured destinations).
     """
 
     raw_zone_url: str = "data/raw"
     warehouse: str = "duckdb"
     duckdb_path: str = "data/tunelake.duckdb"
     pipelines_dir: str = "data/pipelines"
+    staging_url: str = ""
     max_cooldown_wait: float = settings.MAX_RETRY_AFTER_S
+    destination: Destination | None = None
 
     @classmethod
     def from_config(cls) -> Settings:
         """Read `tunelake.*` from `.dlt/config.toml` or `TUNELAKE__*` environment variables."""
         values = {
             name: dlt.config.get(f"tunelake.{name}", str)
-            for name in ("raw_zone_url", "warehouse", "duckdb_path", "pipelines_dir")
+            for name in ("raw_zone_url", "warehouse", "duckdb_path", "pipelines_dir", "staging_url")
         }
         return cls(**{k: v for k, v in values.items() if v})
 
     def __post_init__(self) -> None:
         if self.warehouse not in WAREHOUSES:
             raise ConfigurationError(f"tunelake.warehouse: {self.warehouse!r} is not one of {WAREHOUSES}")
+        if self.warehouse == "athena" and not _is_s3(self.raw_zone_url) and not _is_s3(self.staging_url):
+            raise ConfigurationError(
+                "tunelake.raw_zone_url (or tunelake.staging_url) must be an s3:// URL for the athena warehouse: "
+                "Athena reads its tables from S3"
+            )
+
+    @property
+    def warehouse_staging_url(self) -> str | None:
+        """The staging bucket of the warehouse load, or None when it loads directly."""
+        if self.warehouse == "athena" or (self.warehouse == "snowflake" and _is_s3(self.raw_zone_url)):
+            return self.staging_url or f"{self.raw_zone_url.rstrip('/')}/{STAGING_FOLDER}"
+        return None
+
+    @property
+    def warehouse_label(self) -> str:
+        """The warehouse as a person recognises it in a summary."""
+        return f"duckdb {self.duckdb_path}" if self.warehouse == "duckdb" else self.warehouse
+
+
+def _is_s3(url: str) -> bool:
+    return url.startswith(("s3://", "s3a://"))
 
 
 @dataclass
@@ -145,11 +176,25 @@ def raw_pipeline(settings_: Settings) -> dlt.Pipeline:
     )
 
 
-def warehouse_pipeline(settings_: Settings) -> dlt.Pipeline:
+def warehouse_destination(settings_: Settings) -> Destination:
+    """The dlt destination of the warehouse; Snowflake and Athena read their connection from dlt config."""
+    if settings_.destination is not None:
+        return settings_.destination
+    if settings_.warehouse == "snowflake":
+        return dlt.destinations.snowflake()
+    if settings_.warehouse == "athena":
+        return dlt.destinations.athena()
     Path(settings_.duckdb_path).parent.mkdir(parents=True, exist_ok=True)
+    return dlt.destinations.duckdb(settings_.duckdb_path)
+
+
+def warehouse_pipeline(settings_: Settings) -> dlt.Pipeline:
+    staging_url = settings_.warehouse_staging_url
     return dlt.pipeline(
         pipeline_name=WAREHOUSE_PIPELINE,
-        destination=dlt.destinations.duckdb(settings_.duckdb_path),
+        destination=warehouse_destination(settings_),
+        # Snowflake copies from S3 through its stage, Athena reads parquet where it lies.
+        staging=dlt.destinations.filesystem(bucket_url=staging_url) if staging_url else None,
         dataset_name=DATASET,
         pipelines_dir=settings_.pipelines_dir,
     )
@@ -177,8 +222,14 @@ def _raw_rows(raw_zone_url: str, table: str, load_id: str) -> Iterator[dict[str,
 
 
 @dlt.source(name=DATASET, max_table_nesting=0)
-def raw_zone(raw_zone_url: str, load_id: str) -> list[DltResource]:
-    """The tables of one completed raw-zone load, as merge resources for the warehouse."""
+def raw_zone(raw_zone_url: str, load_id: str, table_format: str | None = None) -> list[DltResource]:
+    """The tables of one completed raw-zone load, as merge resources for the warehouse.
+
+    Args:
+        raw_zone_url: The raw zone.
+        load_id: The raw-zone load to read.
+        table_format: `iceberg` where merges need it (Athena).
+    """
 
     def rows(table: str) -> Iterator[Any]:
         # Every declared table exists in the warehouse, empty if need be (no refresh token, no
@@ -189,7 +240,12 @@ def raw_zone(raw_zone_url: str, load_id: str) -> list[DltResource]:
 
     return [
         dlt.resource(
-            rows(name), name=name, primary_key=spec["primary_key"], write_disposition="merge", columns=spec["columns"]
+            rows(name),
+            name=name,
+            primary_key=spec["primary_key"],
+            write_disposition="merge",
+            columns=spec["columns"],
+            table_format=table_format,
         )
         for name, spec in settings.TABLES.items()
     ]
@@ -202,8 +258,11 @@ def load_warehouse(settings_: Settings, summary: RunSummary) -> None:
     pipeline.sync_destination()
     last = pipeline.state.get("sources", {}).get(DATASET, {}).get("last_raw_load_id")
     pending = [i for i in _completed_raw_loads(settings_.raw_zone_url) if last is None or float(i) > float(last)]
+    # DuckDB inserts rows; Snowflake and Athena load typed, columnar parquet files.
+    file_format = None if settings_.warehouse == "duckdb" else "parquet"
+    table_format = "iceberg" if settings_.warehouse == "athena" else None
     for load_id in pending:
-        pipeline.run(raw_zone(settings_.raw_zone_url, load_id))
+        pipeline.run(raw_zone(settings_.raw_zone_url, load_id, table_format), loader_file_format=file_format)
         for table, count in _data_row_counts(pipeline).items():
             summary.warehouse_rows[table] = summary.warehouse_rows.get(table, 0) + count
 
@@ -235,9 +294,7 @@ def ingest(settings_: Settings, crawler: CatalogCrawler) -> RunSummary:
             but a token is requested).
     """
     started = time.monotonic()
-    summary = RunSummary(
-        raw_zone_url=settings_.raw_zone_url, warehouse=f"{settings_.warehouse} {settings_.duckdb_path}"
-    )
+    summary = RunSummary(raw_zone_url=settings_.raw_zone_url, warehouse=settings_.warehouse_label)
     raw = raw_pipeline(settings_)
     _finish_pending(raw)
     raw.sync_destination()
