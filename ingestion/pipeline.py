@@ -40,7 +40,8 @@ RAW_PIPELINE = "tunelake_raw"
 WAREHOUSE_PIPELINE = "tunelake_warehouse"
 RAW_LAYOUT = "{table_name}/load_date={YYYY}-{MM}-{DD}/{load_id}.{file_id}.{ext}"
 WAREHOUSES = ("duckdb", "snowflake", "athena")
-STAGING_FOLDER = "_warehouse_staging"
+# Inside the raw zone: staged parquet files for Snowflake; the Iceberg tables themselves for Athena.
+STAGING_FOLDER = "_warehouse"
 
 
 class CoolingDownError(Exception):
@@ -65,8 +66,9 @@ class Settings:
             `destination.athena.*`; see the README).
         duckdb_path: DuckDB database file, when the warehouse is DuckDB.
         pipelines_dir: dlt's working folder; disposable, state is restored from destinations.
-        staging_url: Where the warehouse load stages its parquet files (Athena always, Snowflake
-            when the raw zone is on S3); default: `_warehouse_staging` inside the raw zone.
+        staging_url: Where the warehouse load writes parquet: the staged files Snowflake copies
+            from (when the raw zone is on S3), or the data of the Athena tables; default:
+            `_warehouse` inside the raw zone.
         max_cooldown_wait: Longest remaining cooldown (seconds) a run waits out before starting;
             a longer one makes the run skip.
         destination: A ready dlt destination for the warehouse, used instead of the one
@@ -102,8 +104,13 @@ class Settings:
     @property
     def warehouse_staging_url(self) -> str | None:
         """The staging bucket of the warehouse load, or None when it loads directly."""
-        if self.warehouse == "athena" or (self.warehouse == "snowflake" and _is_s3(self.raw_zone_url)):
-            return self.staging_url or f"{self.raw_zone_url.rstrip('/')}/{STAGING_FOLDER}"
+        url = (self.staging_url or f"{self.raw_zone_url.rstrip('/')}/{STAGING_FOLDER}").rstrip("/")
+        if self.warehouse == "athena":
+            return url
+        if self.warehouse == "snowflake" and _is_s3(url):
+            # dlt names files relative to this path for COPY from the stage; without the slash
+            # they would start with one and the stage would find nothing.
+            return f"{url}/"
         return None
 
     @property

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-import boto3
 import pytest
-import requests
 
 from ingestion.pipeline import Settings, ingest
+from tests.standins import moto
+from tests.standins.moto import aws_environment, moto_server
 from tests.support import crawler_for, reset_stats, stats, table_counts
 
 BUCKET = "tunelake-raw"
@@ -23,43 +18,15 @@ KEY = re.compile(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def s3(monkeypatch):
     """A moto S3 server with an empty bucket; dlt's destination and source pointed at it."""
-    port = free_port()
-    moto = Path(sys.executable).parent / "moto_server"
-    process = subprocess.Popen(
-        [str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(endpoint, timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    for section in ("DESTINATION__FILESYSTEM__CREDENTIALS", "SOURCES__FILESYSTEM__CREDENTIALS"):
-        monkeypatch.setenv(f"{section}__AWS_ACCESS_KEY_ID", "testing")
-        monkeypatch.setenv(f"{section}__AWS_SECRET_ACCESS_KEY", "testing")
-        monkeypatch.setenv(f"{section}__ENDPOINT_URL", endpoint)
-        monkeypatch.setenv(f"{section}__REGION_NAME", "us-east-1")
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
-    client.create_bucket(Bucket=BUCKET)
-    yield client
-    process.terminate()
-    process.wait(timeout=10)
+    with moto_server() as endpoint:
+        for name, value in aws_environment(endpoint).items():
+            monkeypatch.setenv(name, value)
+        s3_client = moto.client("s3", endpoint)
+        s3_client.create_bucket(Bucket=BUCKET)
+        yield s3_client
 
 
 @pytest.mark.e2e
