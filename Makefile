@@ -6,10 +6,10 @@ UV_VERSION := 0.13.9
 DOCS_PORT ?= 8080
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev system-deps demo test lint format docs sandbox bench clean
+.PHONY: help install install-dev system-deps demo test lint format docs sandbox bench smoke-snowflake smoke-athena clean
 
 help:  ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,13 @@ sandbox: install  ## Serve the Spotify sandbox API on 127.0.0.1:8765
 
 bench: install  ## Run the benchmarks and print their figures (not part of make test)
 	$(BIN)/python -m benchmarks.bench_sandbox
+
+# Real accounts only (credentials from the environment or .dlt/); they refuse, naming what is missing.
+smoke-snowflake: install  ## Ingest from Spotify via S3 into Snowflake, then dbt build (real account)
+	$(BIN)/tunelake smoke snowflake
+
+smoke-athena: install  ## Ingest from Spotify via S3 into Athena/Glue, then dbt build (real account)
+	$(BIN)/tunelake smoke athena
 
 clean:  ## Remove generated data and dbt artifacts (keeps .venv)
 	rm -rf data dbt_project/target dbt_project/logs logs

@@ -212,6 +212,23 @@ def run(playlists: tuple[str, ...], artists: tuple[str, ...], target: str | None
 
 
 @main.command()
+@click.argument("warehouse", type=click.Choice(["snowflake", "athena"]))
+def smoke(warehouse: str) -> None:
+    """Ingest and `dbt build` on a real Snowflake or Athena account, after checking every setting.
+
+    Refuses (exit 3), naming what is missing, before any request is sent.
+    """
+    from ingestion.smoke import missing, refusal
+
+    absent = missing(warehouse)
+    if absent:
+        click.echo(refusal(warehouse, absent), err=True)
+        sys.exit(EXIT_CONFIGURATION)
+    os.environ["TUNELAKE__WAREHOUSE"] = warehouse
+    run.callback(playlists=(), artists=(), target=warehouse)
+
+
+@main.command()
 @click.option(
     "--port", default=8888, show_default=True, help="Port of the redirect URI http://127.0.0.1:PORT/callback."
 )

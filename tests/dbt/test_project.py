@@ -111,6 +111,7 @@ def test_the_snowflake_and_athena_targets_compile_offline(tmp_path, monkeypatch)
         "SNOWFLAKE_USER": "tunelake",
         "SNOWFLAKE_PRIVATE_KEY_PATH": str(key_file),
         "ATHENA_S3_STAGING_DIR": "s3://example-bucket/athena/",
+        "ATHENA_S3_DATA_DIR": "s3://example-bucket/tables/",
         "AWS_REGION": "eu-west-1",
         "AWS_ACCESS_KEY_ID": "example",
         "AWS_SECRET_ACCESS_KEY": "example",

@@ -13,7 +13,9 @@ daily as (
         count(*) as play_count,
         count(distinct track_id) as distinct_track_count,
         count(distinct primary_artist_id) as distinct_artist_count,
-        round(sum(coalesce(duration_ms, 0)) / 60000.0, 1) as minutes_listened
+        -- in double, as the contract says, on every engine (Athena and Snowflake divide by
+        -- `60000.0` in exact decimals, DuckDB in double)
+        round(cast(sum(coalesce(duration_ms, 0)) as double) / 60000, 1) as minutes_listened
 
     from plays
     group by played_date

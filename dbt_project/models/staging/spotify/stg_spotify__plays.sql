@@ -17,7 +17,7 @@ renamed as (
         context_uri,
 
         -- dates
-        cast(played_at as date) as played_date,
+        {{ utc_date('played_at') }} as played_date,
 
         -- timestamps
         played_at
