@@ -20,8 +20,11 @@ install: $(BIN)/uv  ## Install tunelake and its pinned dependencies into .venv
 	$(BIN)/uv sync --locked --inexact --no-default-groups --all-extras
 	@test -f dbt_project/profiles.yml || cp profiles.example.yml dbt_project/profiles.yml
 
-install-dev: $(BIN)/uv  ## Install the above plus test and lint tools
+# The Snowflake stand-in (fakesnow) needs duckdb 2.0, which dlt 1.31 cannot use: it gets an
+# environment of its own, locked in tests/standins/fakesnow/uv.lock, and runs as a server.
+install-dev: $(BIN)/uv  ## Install the above plus test and lint tools and the Snowflake stand-in
 	$(BIN)/uv sync --locked --inexact --all-extras --group dev
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/.venv-fakesnow $(BIN)/uv sync --locked --quiet --project tests/standins/fakesnow
 	@test -f dbt_project/profiles.yml || cp profiles.example.yml dbt_project/profiles.yml
 
 # Headless Chromium for the page tests (Debian packages; never a downloaded browser).
