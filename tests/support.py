@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import duckdb
 import requests
@@ -112,3 +114,21 @@ def cli_environment(server: SandboxServer, root, client_secret: str = "secret", 
     for name, value in sources.items():
         environment[f"SOURCES__SPOTIFY__{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
     return environment
+
+
+def comparable(value: object) -> object:
+    """One value as every engine returns it: instants in UTC, decimals as rounded floats.
+
+    Snowflake's connector and DuckDB differ in Python types only (Decimal or float, aware
+    datetimes in the session's zone); the values themselves must match.
+    """
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    if isinstance(value, Decimal | float):
+        return round(float(value), 9)
+    return value
+
+
+def comparable_rows(rows: Iterable[Sequence[object]]) -> list[tuple]:
+    """Rows with `comparable` values, sorted, so two engines' answers compare with ==."""
+    return sorted((tuple(comparable(v) for v in row) for row in rows), key=repr)
