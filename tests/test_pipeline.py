@@ -13,6 +13,7 @@ import requests
 from ingestion.pipeline import RunSummary, Settings, ingest, load_warehouse
 from ingestion.sandbox import Catalog, SandboxServer
 from ingestion.spotify import CatalogCrawler, parse_tracked
+from ingestion.spotify.helpers import ConfigurationError
 from ingestion.transform import run_dbt
 
 DAY_1, DAY_2 = date(2026, 11, 1), date(2026, 11, 2)
@@ -131,3 +132,35 @@ def test_a_deleted_warehouse_is_rebuilt_from_the_raw_zone_without_calling_the_ap
     assert sandbox_requests(sandbox) == requests_before
     with duckdb.connect(settings.duckdb_path) as con:
         assert con.sql("select count(*) from spotify.track_observations").fetchone()[0] == before
+
+
+def test_each_warehouse_stages_its_parquet_where_it_can_read_it():
+    # DuckDB loads directly; Snowflake copies from S3 only when the raw zone is there (a local
+    # raw zone goes through its table stages); Athena's tables live in the lake.
+    assert Settings(raw_zone_url="s3://lake/raw").warehouse_staging_url is None
+    assert Settings(raw_zone_url="data/raw", warehouse="snowflake").warehouse_staging_url is None
+    # dlt names staged files relative to the stage's URL, which must end in a slash.
+    assert Settings(raw_zone_url="s3://lake/raw/", warehouse="snowflake").warehouse_staging_url == (
+        "s3://lake/raw/_warehouse/"
+    )
+    assert (
+        Settings(raw_zone_url="s3://lake/raw", warehouse="athena").warehouse_staging_url == "s3://lake/raw/_warehouse"
+    )
+    assert (
+        Settings(
+            raw_zone_url="s3://lake/raw", warehouse="athena", staging_url="s3://other/tables/"
+        ).warehouse_staging_url
+        == "s3://other/tables"
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"warehouse": "bigquery"}, "tunelake.warehouse"),
+        ({"warehouse": "athena", "raw_zone_url": "data/raw"}, "tunelake.raw_zone_url"),
+    ],
+)
+def test_a_warehouse_that_cannot_work_is_refused_naming_the_setting(options, named):
+    with pytest.raises(ConfigurationError, match=named):
+        Settings(**options)
