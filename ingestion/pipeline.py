@@ -31,7 +31,7 @@ from dlt.sources.filesystem import filesystem
 from ingestion.spotify import CatalogCrawler, CrawlOptions, SpotifyClient, parse_tracked, settings, spotify_resources
 from ingestion.spotify import check_options as check_source_options
 from ingestion.spotify.crawler import Skipped
-from ingestion.spotify.helpers import ConfigurationError
+from ingestion.spotify.helpers import ConfigurationError, RateLimitedError
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +138,8 @@ class RunSummary:
     warehouse: str = ""
     tier: str | None = None
     stopped: str | None = None
+    # Why the run stopped early: `rate_limited` (a long Retry-After) or `out_of_time` (its budget).
+    stop_reason: str | None = None
 
     def format(self) -> str:
         """The end-of-run summary a person reads."""
@@ -320,6 +322,8 @@ def ingest(settings_: Settings, crawler: CatalogCrawler) -> RunSummary:
     summary.skipped = crawler.skipped
     summary.tier = crawler.tier
     summary.stopped = str(crawler.stopped) if crawler.stopped else None
+    if crawler.stopped:
+        summary.stop_reason = "rate_limited" if isinstance(crawler.stopped, RateLimitedError) else "out_of_time"
     summary.seconds = time.monotonic() - started
     return summary
 

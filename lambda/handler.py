@@ -1,10 +1,23 @@
-"""AWS Lambda entry point: a thin adapter over the ingestion package.
+"""AWS Lambda entry point: the scheduled ingestion, a thin adapter over the ingestion package.
 
 `lambda` is a Python keyword, so this folder is never imported as a package: Lambda loads
-`handler.py` directly (handler setting `handler.handler`). Configuration comes from the
-environment exactly as for `tunelake ingest` (`TUNELAKE__RAW_ZONE_URL=s3://...`,
-`SOURCES__SPOTIFY__PLAYLISTS`, ...). Secrets Manager, the run budget, the SAM template and
-packaging come with the scheduled-ingestion work (issue #7).
+`handler.py` from the artifact's root (handler setting `handler.handler`).
+
+Configuration is the environment, as for `tunelake ingest` (`TUNELAKE__RAW_ZONE_URL=s3://...`,
+`TUNELAKE__WAREHOUSE`, `SOURCES__SPOTIFY__PLAYLISTS`, ...), plus:
+
+- `TUNELAKE_SPOTIFY_SECRET`: a Secrets Manager secret (name or ARN), or
+  `TUNELAKE_SPOTIFY_PARAMETER`: an SSM SecureString, holding the JSON of `sources.spotify`
+  (`{"client_id": ..., "client_secret": ..., "refresh_token": ...}`, what `tunelake auth` saves).
+- `TUNELAKE_WAREHOUSE_SECRET`: optional Secrets Manager secret, a JSON object of further
+  environment variables (the Snowflake connection, `DESTINATION__SNOWFLAKE__CREDENTIALS`, ...).
+- `TUNELAKE_FINISH_SECONDS` (default 120): time kept at the end of an invocation for loading
+  what was collected and saving state; requests stop when only this much is left.
+- `TUNELAKE_RUN_DBT` (`true`/`false`, default false): `dbt build` on the warehouse afterwards,
+  given `TUNELAKE_DBT_SECONDS` (default 300) left; otherwise the next invocation builds.
+
+Pipeline state lives in the raw-zone bucket, so an invocation with an empty /tmp resumes, and one
+stopped by its time budget leaves the rest to the next.
 """
 
 from __future__ import annotations
@@ -12,38 +25,156 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
+import time
+from pathlib import Path
 from typing import Any
 
 # tunelake talks to Spotify and its destinations only.
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
-from ingestion.pipeline import CoolingDownError, Settings, crawler_from_config, ingest
+from ingestion.pipeline import CoolingDownError, RunSummary, Settings, crawler_from_config, ingest
 
 logger = logging.getLogger("tunelake.lambda")
-logger.setLevel(logging.INFO)
+FINISH_SECONDS = 120.0
+DBT_SECONDS = 300.0
+# Lambda's code folder is read-only: dbt runs from a copy with its target/ and logs/ beside it.
+DBT_WORK_DIR = Path(os.environ.get("TUNELAKE_DBT_WORK_DIR", "/tmp/dbt_project"))  # noqa: S108 (Lambda's only writable folder)
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Run one ingestion and return its summary (also logged as one JSON line).
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and any `extra` fields."""
 
-    `status` is `ok`, `rate_limited` (stopped early; what was collected is loaded and the next
-    invocation resumes) or `cooling_down` (an earlier stop's cooldown has not passed; nothing
-    was fetched).
-    """
-    del event, context
+    _standard = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update({k: v for k, v in record.__dict__.items() if k not in self._standard})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def _setup_logging() -> None:
+    # With the function's LogFormat set to JSON, Lambda's runtime formats records itself
+    # (`extra` fields included); elsewhere (tests, a plain runtime) this formatter does.
+    logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("spotipy").setLevel(logging.CRITICAL)
+    if os.environ.get("AWS_LAMBDA_LOG_FORMAT") == "JSON":
+        return
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.StreamHandler())
+    for handler_ in root.handlers:
+        handler_.setFormatter(JsonFormatter())
+
+
+def _secret_json(source: str, name: str) -> dict[str, Any]:
+    """The JSON object held by a Secrets Manager secret or an SSM SecureString."""
+    import boto3
+
+    if source == "secretsmanager":
+        text = boto3.client("secretsmanager").get_secret_value(SecretId=name)["SecretString"]
+    else:
+        text = boto3.client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
     try:
-        summary = ingest(Settings.from_config(), crawler_from_config())
-    except CoolingDownError as error:
-        result = {"status": "cooling_down", "until": error.until.isoformat()}
-        logger.info(json.dumps({"event": "ingestion_skipped", **result}))
-        return result
-    result = {
-        "status": "rate_limited" if summary.stopped else "ok",
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        # Never echo the value: it is a secret.
+        raise ValueError(f"{source} {name}: expected a JSON object") from None
+    return value
+
+
+def load_secrets() -> None:
+    """Put the configured secrets where dlt and dbt read configuration: the environment."""
+    spotify_secret = os.environ.get("TUNELAKE_SPOTIFY_SECRET")
+    spotify_parameter = os.environ.get("TUNELAKE_SPOTIFY_PARAMETER")
+    if spotify_secret or spotify_parameter:
+        source, name = ("secretsmanager", spotify_secret) if spotify_secret else ("ssm", spotify_parameter)
+        for key, value in _secret_json(source, str(name)).items():
+            if value not in (None, ""):
+                os.environ[f"SOURCES__SPOTIFY__{key.upper()}"] = str(value)
+    if warehouse_secret := os.environ.get("TUNELAKE_WAREHOUSE_SECRET"):
+        for key, value in _secret_json("secretsmanager", warehouse_secret).items():
+            os.environ[key] = str(value)
+
+
+def remaining_seconds(context: Any) -> float | None:
+    """Seconds until Lambda stops this invocation, or None when not run by Lambda."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining() / 1000 if remaining else None
+
+
+def _dbt_build(settings: Settings) -> dict[str, Any]:
+    from ingestion.transform import DBT_PROJECT_DIR, DbtError, run_dbt
+
+    shutil.copytree(DBT_PROJECT_DIR, DBT_WORK_DIR, dirs_exist_ok=True)
+    started = time.monotonic()
+    try:
+        result = run_dbt(["build"], target=settings.warehouse, project_dir=DBT_WORK_DIR)
+    except DbtError as error:
+        return {"status": "failed", "error": str(error)[:2000]}
+    statuses: dict[str, int] = {}
+    for node in result.result.results:
+        statuses[str(node.status)] = statuses.get(str(node.status), 0) + 1
+    return {"status": "ok", "nodes": statuses, "seconds": round(time.monotonic() - started, 1)}
+
+
+def _result(summary: RunSummary) -> dict[str, Any]:
+    return {
+        "status": summary.stop_reason or "ok",
+        "stopped": summary.stopped,
+        "tier": summary.tier,
         "requests": sum(summary.requests.values()),
         "rate_limited": summary.statuses.get(429, 0),
+        "raw_rows": summary.raw_rows,
         "rows": summary.warehouse_rows,
+        "warehouse": summary.warehouse,
         "skipped": [{"kind": s.kind, "id": s.entity_id, "reason": s.reason} for s in summary.skipped],
         "seconds": round(summary.seconds, 1),
     }
-    logger.info(json.dumps({"event": "ingestion_finished", **result}))
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Run one ingestion (and `dbt build` if asked) and return its summary, also logged.
+
+    `status` is `ok`; `out_of_time` (the invocation's budget ran out: what was collected is
+    loaded and the next invocation goes on), `rate_limited` (Spotify asked for a long wait:
+    likewise), or `cooling_down` (that wait has not passed; nothing was fetched).
+    """
+    del event
+    _setup_logging()
+    started = time.monotonic()
+    remaining = remaining_seconds(context)
+    load_secrets()
+    settings = Settings.from_config()
+    crawler = crawler_from_config()
+    run_dbt = os.environ.get("TUNELAKE_RUN_DBT", "false").lower() == "true" and settings.warehouse != "duckdb"
+    if remaining is not None:
+        reserve = float(os.environ.get("TUNELAKE_FINISH_SECONDS", FINISH_SECONDS))
+        reserve += float(os.environ.get("TUNELAKE_DBT_SECONDS", DBT_SECONDS)) if run_dbt else 0.0
+        crawler.client.deadline = started + remaining - reserve
+        logger.info("run budget", extra={"budget_seconds": round(remaining - reserve, 1)})
+    try:
+        summary = ingest(settings, crawler)
+    except CoolingDownError as error:
+        result: dict[str, Any] = {"status": "cooling_down", "until": error.until.isoformat()}
+        logger.info("ingestion skipped", extra={"summary": result})
+        return result
+    result = _result(summary)
+    if run_dbt:
+        left = remaining_seconds(context)
+        needed = float(os.environ.get("TUNELAKE_DBT_SECONDS", DBT_SECONDS))
+        if left is None or left >= needed:
+            result["dbt"] = _dbt_build(settings)
+        else:
+            result["dbt"] = {"status": "skipped", "reason": f"{left:.0f} s left, {needed:.0f} s needed"}
+    logger.info("ingestion finished", extra={"summary": result})
     return result

@@ -31,7 +31,7 @@ from typing import Any
 import dlt
 
 from ingestion.spotify import settings
-from ingestion.spotify.helpers import RateLimitedError, SpotifyApiError, SpotifyClient
+from ingestion.spotify.helpers import RateLimitedError, RunStoppedError, SpotifyApiError, SpotifyClient
 
 logger = logging.getLogger(__name__)
 EPOCH = date(1970, 1, 1)
@@ -110,7 +110,7 @@ class CatalogCrawler:
         self.options = options or CrawlOptions()
         self.rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.skipped: list[Skipped] = []
-        self.stopped: RateLimitedError | None = None
+        self.stopped: RunStoppedError | None = None
         self.tier = self.options.tier if self.options.tier != "auto" else None
         self.now: datetime | None = None
         self._state_provider = state
@@ -244,7 +244,7 @@ class CatalogCrawler:
                 break
             try:
                 stage()
-            except RateLimitedError as error:
+            except RunStoppedError as error:
                 self._stop(error)
         if self.tier:
             self.state["tier"] = self.tier
@@ -264,11 +264,12 @@ class CatalogCrawler:
         if any(backlog.values()):
             self.state["backlog"] = backlog
 
-    def _stop(self, error: RateLimitedError) -> None:
+    def _stop(self, error: RunStoppedError) -> None:
         logger.warning("stopping the run: %s", error)
         self.stopped = error
-        until = error.server_time + timedelta(seconds=error.retry_after)
-        self.state["cooldown_until"] = until.isoformat()
+        if isinstance(error, RateLimitedError):
+            until = error.server_time + timedelta(seconds=error.retry_after)
+            self.state["cooldown_until"] = until.isoformat()
 
     def _for_each(self, fn: Callable[[Any], Any], items: list[Any]) -> None:
         """`fn` over `items` on the client's workers; the first failure (a long 429 too) is raised."""
@@ -780,7 +781,7 @@ class CatalogCrawler:
         """Fetch `chunks` of ids by batch; False when the endpoint refused (the tier lacks it)."""
         batch_endpoint = f"GET /v1/{kind}s"
         for _, result in self.client.map(lambda ids: self._fetch_batch(kind, ids), chunks):
-            if isinstance(result, RateLimitedError):
+            if isinstance(result, RunStoppedError):
                 raise result
             if isinstance(result, SpotifyApiError) and result.status in (403, 404):
                 self.client.refuse(batch_endpoint)

@@ -49,7 +49,11 @@ class EndpointUnavailableError(SpotifyApiError):
     """The endpoint refused this app earlier in the run (its tier lacks it): not asked again."""
 
 
-class RateLimitedError(Exception):
+class RunStoppedError(Exception):
+    """The run must end now: it keeps what it collected, and the next run resumes."""
+
+
+class RateLimitedError(RunStoppedError):
     """Spotify asked to wait longer than the run is willing to (`retry_after` seconds)."""
 
     def __init__(self, endpoint: str, retry_after: float, reason: str | None, server_time: datetime) -> None:
@@ -58,6 +62,14 @@ class RateLimitedError(Exception):
         self.retry_after = retry_after
         self.reason = reason
         self.server_time = server_time
+
+
+class OutOfTimeError(RunStoppedError):
+    """The run's time budget is spent (a Lambda nearing its timeout), before `endpoint`."""
+
+    def __init__(self, endpoint: str) -> None:
+        super().__init__(f"the run's time budget was spent before {endpoint}")
+        self.endpoint = endpoint
 
 
 def parse_spotify_id(value: str, kind: str, field: str) -> str:
@@ -148,6 +160,8 @@ class SpotifyClient:
         self.refused: set[str] = set()
         self.has_user = bool(refresh_token)
         self.on_response: Callable[[], object] | None = None
+        # `time.monotonic()` after which no request is sent (OutOfTimeError); None: no limit.
+        self.deadline: float | None = None
         self._limiter = RateLimiter(requests_per_second)
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -245,12 +259,15 @@ class SpotifyClient:
             EndpointUnavailableError: when `endpoint` refused this app earlier in the run.
             SpotifyApiError: for 4xx answers other than 429 (after one token refresh on 401).
             RateLimitedError: when Spotify asks to wait longer than `max_retry_after`.
+            OutOfTimeError: when `deadline` has passed (no request is sent).
         """
         if endpoint in self.refused:
             raise EndpointUnavailableError(403, endpoint, "refused earlier in this run")
         refreshed = False
         for attempt in range(1, settings.MAX_ATTEMPTS + 1):
             self._limiter.wait()
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                raise OutOfTimeError(endpoint)
             try:
                 return fn(*args, **kwargs)
             except spotipy.SpotifyException as error:
@@ -293,14 +310,15 @@ class SpotifyClient:
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R | BaseException]]:
         """`fn` over `items` on the worker threads, in order; a failure is returned, not raised.
 
-        Stops submitting after a `RateLimitedError`, so the run can end with what it has.
+        Stops submitting after a `RunStoppedError` (rate limit, time budget), so the run can end
+        with what it has.
         """
         items = list(items)
         if self.workers == 1 or len(items) <= 1:
             for item in items:
                 try:
                     yield item, fn(item)
-                except RateLimitedError as error:
+                except RunStoppedError as error:
                     yield item, error
                     return
                 except Exception as error:  # handed back to the caller, who decides
@@ -313,7 +331,7 @@ class SpotifyClient:
                 return _NOT_RUN
             try:
                 return fn(item)
-            except RateLimitedError as error:
+            except RunStoppedError as error:
                 stop.set()
                 return error
             except Exception as error:
