@@ -1,0 +1,718 @@
+"""Offline checks of lambda/template.yaml, the SAM template of the scheduled ingestion.
+
+cfn-lint alone on a SAM template misses what only shows after the transform, so the template is
+first translated to CloudFormation with samtranslator (no AWS call: the template uses no SAM
+managed policies, and the loader below fails if asked for one), then linted with cfn-lint, then
+resolved for each parameter case (conditions, `Fn::If`, `Ref`, `Fn::Sub`) to check what a
+deployment with those values would create: least-privilege IAM, the bucket's protections and
+lifecycle, the schedule, the failure destination and the alarm.
+
+What this cannot prove: that AWS accepts the stack (quotas, names taken, the function name's
+64-character limit for long stack names), that the role's permissions suffice for every call dlt
+and dbt make (infra/README.md; `make smoke-athena` / `make smoke-snowflake`), that the schedule
+fires or the alarm's email arrives.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import json
+import os
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import botocore.session
+import pytest
+from cfnlint.api import ManualArgs, lint
+from cfnlint.decode import cfn_yaml
+from samtranslator.public.exceptions import InvalidDocumentException
+from samtranslator.translator.transform import transform
+
+from ingestion.pipeline import DATASET, STAGING_FOLDER, Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "lambda" / "template.yaml"
+ATHENA_POLICY = ROOT / "infra" / "aws" / "athena-iam-policy.json"
+
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+STACK = "tunelake-prod"
+PSEUDO = {
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Partition": "aws",
+    "AWS::StackName": STACK,
+    "AWS::URLSuffix": "amazonaws.com",
+}
+BUCKET = "<RawZoneBucket>"  # how the resolver below shows `!Ref RawZoneBucket`
+FUNCTION = "IngestFunction"
+
+# Where the bucket's prefixes come from: ingestion/pipeline.py and the template's raw zone URL.
+RAW_PREFIX = "raw"
+WAREHOUSE_PREFIX = f"{RAW_PREFIX}/{STAGING_FOLDER}"
+ATHENA_RESULTS_PREFIX = "athena-results"
+DBT_DATA_PREFIX = "dbt-data"
+
+# Actions AWS authorizes only on `"Resource": "*"` that the template may grant there. None: the
+# function writes to its own log group, which is why the template has its own role instead of
+# SAM's AWSLambdaBasicExecutionRole.
+ACTIONS_ALLOWED_ON_RESOURCE_STAR: dict[str, str] = {}
+
+# IAM actions whose name is not an API operation name (Service Authorization Reference).
+IAM_ACTION_TO_OPERATION = {
+    "s3:ListBucket": "ListObjectsV2",
+    "s3:ListBucketMultipartUploads": "ListMultipartUploads",
+    "s3:ListMultipartUploadParts": "ListParts",
+    "lambda:InvokeFunction": "Invoke",
+}
+
+SPOTIFY_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:tunelake/spotify-AbCdEf"
+SNOWFLAKE_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:tunelake/snowflake-GhIjKl"
+KMS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+SOURCES = {
+    "Playlists": '["https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M"]',
+    "Artists": '["4Z8W4fKeB5YxbusRsdQVPb"]',
+    "Albums": "[]",
+    "Queries": '["genre:indie year:2026"]',
+}
+
+# Parameter values of a deployment, per case. Every parameter without a default is given.
+CASES: dict[str, dict[str, str]] = {
+    "athena": {"Warehouse": "athena", "SpotifySecretArn": SPOTIFY_SECRET, **SOURCES},
+    "athena-dbt": {
+        "Warehouse": "athena",
+        "RunDbt": "true",
+        "SpotifyParameterName": "/tunelake/spotify",
+        "SecretsKmsKeyArn": KMS_KEY,
+        "AthenaWorkGroupName": "tunelake-prod",
+        "LogRetentionInDays": "90",
+        **SOURCES,
+    },
+    "snowflake": {
+        "Warehouse": "snowflake",
+        "RunDbt": "true",
+        "SpotifySecretArn": SPOTIFY_SECRET,
+        "SnowflakeSecretArn": SNOWFLAKE_SECRET,
+        "AlarmEmail": "data-alerts@example.com",
+        "ScheduleExpression": "cron(5 * * * ? *)",
+        **SOURCES,
+    },
+}
+ATHENA_CASES = ("athena", "athena-dbt")
+
+ENV_COMMON = {
+    "TUNELAKE__RAW_ZONE_URL",
+    "TUNELAKE__PIPELINES_DIR",
+    "TUNELAKE__WAREHOUSE",
+    "TUNELAKE_RUN_DBT",
+    "SOURCES__SPOTIFY__PLAYLISTS",
+    "SOURCES__SPOTIFY__ARTISTS",
+    "SOURCES__SPOTIFY__ALBUMS",
+    "SOURCES__SPOTIFY__QUERIES",
+    "RUNTIME__DLTHUB_TELEMETRY",
+}
+ENV_ATHENA = {
+    "DESTINATION__ATHENA__QUERY_RESULT_BUCKET",
+    "DESTINATION__ATHENA__ATHENA_WORK_GROUP",
+    "ATHENA_S3_STAGING_DIR",
+    "ATHENA_S3_DATA_DIR",
+    "ATHENA_WORKGROUP",
+}
+ENV_SNOWFLAKE = {"DESTINATION__SNOWFLAKE__STAGE_NAME", "TUNELAKE_WAREHOUSE_SECRET"}
+
+
+# --- translate, lint, resolve -----------------------------------------------------------------
+
+
+@cache
+def sam_template() -> dict[str, Any]:
+    # cfn-lint's decoder knows the short forms (!Ref, !Sub, ...); JSON round trip -> plain types.
+    return json.loads(json.dumps(cfn_yaml.load(str(TEMPLATE))))
+
+
+class NoManagedPolicies:
+    """SAM's managed policy loader, offline: the template must not need AWS managed policies."""
+
+    def load(self) -> dict[str, str]:
+        raise AssertionError("the template asks SAM for AWS managed policies (that needs IAM, and they use '*')")
+
+
+@cache
+def translated(case: str) -> dict[str, Any]:
+    """The CloudFormation SAM makes of the template with the case's parameter values."""
+    template = copy.deepcopy(sam_template())
+    function = template["Resources"][FUNCTION]["Properties"]
+    # `sam package` uploads the build folder and puts its S3 location here.
+    assert function["CodeUri"] == "../build/lambda/"
+    function["CodeUri"] = "s3://tunelake-artifacts/lambda/0123456789abcdef.zip"
+    # The translator wants a region from boto3 even when AWS::Region is given.
+    with mock.patch.dict(os.environ, {"AWS_DEFAULT_REGION": REGION}):
+        try:
+            return transform(template, {**PSEUDO, **CASES[case]}, NoManagedPolicies())
+        except InvalidDocumentException as error:
+            pytest.fail("SAM cannot translate the template:\n" + "\n".join(c.message for c in error.causes))
+
+
+NO_VALUE = object()
+
+
+class Resolver:
+    """Evaluates a CloudFormation template for given parameter values, as a deployment would.
+
+    Resources keep their names: `Ref` to a resource is `<Name>`, `GetAtt` is `<Name.Attribute>`
+    except a bucket's Arn, which is spelled out (`arn:aws:s3:::<Name>`) to compare ARNs.
+    """
+
+    def __init__(self, template: dict[str, Any], values: dict[str, str]) -> None:
+        self.template = template
+        unknown = values.keys() - template["Parameters"].keys()
+        assert not unknown, f"no such parameters: {sorted(unknown)}"
+        self.parameters = {name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()}
+        self.parameters.update(values)
+        missing = [n for n, spec in template["Parameters"].items() if n not in values and "Default" not in spec]
+        assert not missing, f"parameters without a value: {missing}"
+        self._conditions: dict[str, bool] = {}
+        self.resources = {
+            name: resource
+            for name, resource in template["Resources"].items()
+            if "Condition" not in resource or self.condition(resource["Condition"])
+        }
+
+    def condition(self, name: str) -> bool:
+        if name not in self._conditions:
+            self._conditions[name] = self.truth(self.template["Conditions"][name])
+        return self._conditions[name]
+
+    def truth(self, node: dict[str, Any]) -> bool:
+        (function, arguments), *_ = node.items()
+        if function == "Condition":
+            return self.condition(arguments)
+        if function == "Fn::Equals":
+            left, right = (str(self.value(a)) for a in arguments)
+            return left == right
+        if function == "Fn::Not":
+            return not self.truth(arguments[0])
+        if function == "Fn::And":
+            return all(self.truth(a) for a in arguments)
+        if function == "Fn::Or":
+            return any(self.truth(a) for a in arguments)
+        raise AssertionError(f"unexpected condition function {function}")
+
+    def ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        if name in PSEUDO:
+            return PSEUDO[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        assert name in self.resources, f"Ref to {name}, which does not exist with these parameters"
+        return f"<{name}>"
+
+    def get_att(self, name: str, attribute: str) -> str:
+        assert name in self.resources, f"GetAtt of {name}, which does not exist with these parameters"
+        if self.resources[name]["Type"] == "AWS::S3::Bucket" and attribute == "Arn":
+            return f"arn:aws:s3:::<{name}>"
+        return f"<{name}.{attribute}>"
+
+    def sub(self, text: str, variables: dict[str, Any]) -> str:
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in variables:
+                return str(self.value(variables[name]))
+            if "." in name and not name.startswith("AWS::"):
+                return self.get_att(*name.split(".", 1))
+            return str(self.ref(name))
+
+        return re.sub(r"\$\{([^}]+)\}", replace, text)
+
+    def value(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [v for v in (self.value(item) for item in node) if v is not NO_VALUE]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            (key, argument), *_ = node.items()
+            if key == "Ref":
+                return self.ref(argument)
+            if key == "Fn::GetAtt":
+                return self.get_att(*(argument.split(".", 1) if isinstance(argument, str) else argument))
+            if key == "Fn::Sub":
+                text, variables = (argument, {}) if isinstance(argument, str) else argument
+                return self.sub(text, variables)
+            if key == "Fn::If":
+                name, when_true, when_false = argument
+                return self.value(when_true if self.condition(name) else when_false)
+            if key == "Fn::Join":
+                separator, items = argument
+                return separator.join(str(v) for v in self.value(items))
+            assert not key.startswith("Fn::"), f"the resolver does not know {key}"
+        return {k: v for k, v in ((k, self.value(v)) for k, v in node.items()) if v is not NO_VALUE}
+
+    def resource(self, name: str) -> dict[str, Any]:
+        return self.value(self.resources[name])
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {n: self.resource(n) for n, r in self.resources.items() if r["Type"] == resource_type}
+
+    def outputs(self) -> dict[str, Any]:
+        outputs = self.template.get("Outputs", {})
+        return {n: self.value(o["Value"]) for n, o in outputs.items() if self.condition_holds(o)}
+
+    def condition_holds(self, node: dict[str, Any]) -> bool:
+        return "Condition" not in node or self.condition(node["Condition"])
+
+    def rules(self) -> dict[str, list[bool]]:
+        """Each rule's assertions (True: holds), for the rules whose condition applies."""
+        results = {}
+        for name, rule in self.template.get("Rules", {}).items():
+            if "RuleCondition" in rule and not self.truth(rule["RuleCondition"]):
+                continue
+            results[name] = [self.truth(a["Assert"]) for a in rule["Assertions"]]
+        return results
+
+
+@cache
+def deployed(case: str) -> Resolver:
+    return Resolver(translated(case), CASES[case])
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def policy_documents(node: Any, where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every IAM policy document in a resolved resource, wherever it sits."""
+    if isinstance(node, dict):
+        if isinstance(node.get("Statement"), list):
+            yield where, node
+            return
+        for key, value in node.items():
+            yield from policy_documents(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from policy_documents(value, f"{where}/{index}")
+
+
+def all_statements(case: str) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for name in deployed(case).resources:
+        for where, document in policy_documents(deployed(case).resource(name), name):
+            found.extend((f"{where} {s.get('Sid', '')}".strip(), s) for s in document["Statement"])
+    return found
+
+
+def role_statements(case: str, role: str = "IngestFunctionRole") -> list[dict[str, Any]]:
+    properties = deployed(case).resource(role)["Properties"]
+    return [s for p in properties.get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
+
+
+def grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {(a, r) for s in statements for a in as_list(s["Action"]) for r in as_list(s["Resource"])}
+
+
+def the_function(case: str) -> dict[str, Any]:
+    (function,) = deployed(case).of_type("AWS::Lambda::Function").values()
+    return function["Properties"]
+
+
+# --- validity ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_translated_template_passes_cfn_lint(case: str) -> None:
+    matches = lint(json.dumps(translated(case)), config=ManualArgs(regions=[REGION]))
+    for match in matches:
+        print(f"cfn-lint {match.rule.severity} {match.rule.id}: {match.message}")
+    errors = [f"{m.rule.id} {m.message}" for m in matches if m.rule.severity.lower() == "error"]
+    assert not errors
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_parameter_values_are_accepted(case: str) -> None:
+    """The values CloudFormation would check before creating anything, and the template's Rules."""
+    parameters = sam_template()["Parameters"]
+    defaults = {n: str(p["Default"]) for n, p in parameters.items() if "Default" in p}
+    for name, value in {**defaults, **CASES[case]}.items():
+        spec = parameters[name]
+        if "AllowedPattern" in spec:
+            assert re.fullmatch(spec["AllowedPattern"], value), f"{name}={value!r}"
+        if "AllowedValues" in spec:
+            assert value in [str(v) for v in spec["AllowedValues"]], f"{name}={value!r}"
+        if spec["Type"] == "Number":
+            assert float(spec.get("MinValue", "-inf")) <= float(value) <= float(spec.get("MaxValue", "inf")), name
+        if name in SOURCES:
+            assert isinstance(json.loads(value), list), name
+    rules = deployed(case).rules()
+    assert rules, "the template checks its parameters with Rules"
+    assert all(all(r) for r in rules.values()), rules
+
+
+@pytest.mark.parametrize(
+    ("values", "rule"),
+    [
+        ({"Warehouse": "athena"}, "SpotifyCredentials"),
+        ({"Warehouse": "snowflake", "SpotifySecretArn": SPOTIFY_SECRET}, "SnowflakeSettings"),
+    ],
+)
+def test_rules_refuse_a_deployment_that_could_not_run(values: dict[str, str], rule: str) -> None:
+    assert not all(Resolver(translated("athena"), values).rules()[rule])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_action_exists_in_its_service(case: str) -> None:
+    unknown = []
+    for action in sorted({a for _, s in all_statements(case) for a in as_list(s.get("Action", []))}):
+        if action == "s3:*":
+            continue  # the bucket policy's Deny (checked below)
+        service, _, name = action.partition(":")
+        operation = IAM_ACTION_TO_OPERATION.get(action, name)
+        if operation not in botocore.session.get_session().get_service_model(service).operation_names:
+            unknown.append(action)
+    assert not unknown
+
+
+# --- least privilege --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_no_allow_statement_has_a_wildcard_action_or_resource_star(case: str) -> None:
+    statements = all_statements(case)
+    assert len(statements) > 10
+    for where, statement in statements:
+        assert not {"NotAction", "NotResource", "NotPrincipal"} & statement.keys(), where
+        if statement["Effect"] == "Deny":
+            continue
+        actions = as_list(statement["Action"])
+        wild = [a for a in actions if "*" in a or "?" in a]
+        assert not wild, f"{where}: wildcard actions {wild}"
+        resources = as_list(statement.get("Resource", []))  # trust policies have none
+        if "*" in resources:
+            unjustified = set(actions) - ACTIONS_ALLOWED_ON_RESOURCE_STAR.keys()
+            assert not unjustified, f"{where}: Resource '*' for {sorted(unjustified)}"
+        for resource in resources:
+            # A wildcard only at the end: objects under a prefix, tables in a database, the
+            # random suffix of a secret's ARN.
+            assert "*" not in resource.rstrip("*"), f"{where}: {resource}"
+            assert re.fullmatch(r"[^?]*(-\?{6})?", resource), f"{where}: {resource}"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_roles_have_no_managed_policies(case: str) -> None:
+    roles = deployed(case).of_type("AWS::IAM::Role")
+    assert set(roles) == {"IngestFunctionRole", "IngestFunctionHourlyRole"}
+    for name, role in roles.items():
+        assert not role["Properties"].get("ManagedPolicyArns"), f"{name}: managed policies cannot be checked here"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_only_deny_statements_in_resource_policies(case: str) -> None:
+    """Nothing outside the account is admitted: resource policies only deny."""
+    for resource_type in ("AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy"):
+        for name, policy in deployed(case).of_type(resource_type).items():
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                assert statement["Effect"] == "Deny", name
+    assert not deployed(case).of_type("AWS::Lambda::Permission"), "the scheduler invokes with its own role"
+
+
+def infra_athena_grants(case: str = "athena-dbt") -> set[tuple[str, str]]:
+    """infra/aws/athena-iam-policy.json filled in with this stack's single bucket and prefixes."""
+    workgroup = CASES[case].get("AthenaWorkGroupName", sam_template()["Parameters"]["AthenaWorkGroupName"]["Default"])
+    text = ATHENA_POLICY.read_text()
+    for placeholder, value in {
+        "AccountId": ACCOUNT,
+        "Region": REGION,
+        "WorkGroup": workgroup,
+        "RawZonePrefix": RAW_PREFIX,
+        "StagingPrefix": WAREHOUSE_PREFIX,
+        "AthenaResultsPrefix": ATHENA_RESULTS_PREFIX,
+        "DbtDataPrefix": DBT_DATA_PREFIX,
+    }.items():
+        text = text.replace("${" + placeholder + "}", value)
+    text = re.sub(r"\$\{(RawZone|Staging|AthenaResults|DbtData)Bucket\}", BUCKET, text)
+    assert "${" not in text
+    return grants(json.loads(text)["Statement"])
+
+
+def warehouse_grants(case: str) -> set[tuple[str, str]]:
+    services = ("s3:", "athena:", "glue:")
+    return {(a, r) for a, r in grants(role_statements(case)) if a.startswith(services)}
+
+
+def test_athena_with_dbt_grants_exactly_the_infra_athena_policy() -> None:
+    assert warehouse_grants("athena-dbt") == infra_athena_grants()
+
+
+def test_athena_without_dbt_grants_no_dbt_database_or_prefix() -> None:
+    granted = warehouse_grants("athena")
+    assert granted < infra_athena_grants("athena")
+    dbt_only = {(a, r) for a, r in granted if re.search(r"(database|table)/(staging|marts)\b|/dbt-data/", r)}
+    assert not dbt_only, sorted(dbt_only)
+    assert ("glue:CreateTable", f"arn:aws:glue:{REGION}:{ACCOUNT}:table/{DATASET}/*") in granted
+
+
+def test_snowflake_grants_only_the_raw_zone_and_staging_prefix() -> None:
+    granted = warehouse_grants("snowflake")
+    assert not {a for a, _ in granted if a.startswith(("athena:", "glue:"))}
+    # What infra/README.md lists for Snowflake: the raw zone and S3ListDltStaging,
+    # S3DltStagingObjects, S3BucketLocation of the Athena policy.
+    bucket_arn = f"arn:aws:s3:::{BUCKET}"
+    allowed = {(a, r) for a, r in infra_athena_grants("snowflake") if a.startswith("s3:")}
+    allowed = {(a, r) for a, r in allowed if r == bucket_arn or r.startswith(f"{bucket_arn}/{RAW_PREFIX}/")}
+    allowed.discard(("s3:ListBucketMultipartUploads", bucket_arn))
+    assert granted == allowed
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bucket_listing_is_limited_to_the_prefixes_of_the_case(case: str) -> None:
+    prefixes = set()
+    for statement in role_statements(case):
+        if "s3:ListBucket" in as_list(statement["Action"]):
+            prefixes.update(statement["Condition"]["StringLike"]["s3:prefix"])
+    expected = {RAW_PREFIX} | ({ATHENA_RESULTS_PREFIX} if case in ATHENA_CASES else set())
+    expected |= {DBT_DATA_PREFIX} if case == "athena-dbt" else set()
+    assert prefixes == {p for e in expected for p in (e, f"{e}/*")}
+    # The warehouse prefix is inside the raw zone, so listing it needs no statement of its own.
+    assert any(fnmatch.fnmatchcase(f"{WAREHOUSE_PREFIX}/{DATASET}/", p) for p in prefixes)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_secrets_are_read_only_where_configured(case: str) -> None:
+    values = CASES[case]
+    secret_grants = {(a, r) for a, r in grants(role_statements(case)) if a.split(":")[0] in ("secretsmanager", "ssm")}
+    expected = set()
+    for arn in (values.get("SpotifySecretArn"), values.get("SnowflakeSecretArn")):
+        if arn:
+            expected |= {("secretsmanager:GetSecretValue", arn), ("secretsmanager:GetSecretValue", f"{arn}-??????")}
+    if values.get("SpotifyParameterName"):
+        parameter = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{values['SpotifyParameterName']}"
+        expected.add(("ssm:GetParameter", parameter))
+    assert secret_grants == expected
+    kms = [s for s in role_statements(case) if any(a.startswith("kms:") for a in as_list(s["Action"]))]
+    if values.get("SecretsKmsKeyArn"):
+        (statement,) = kms
+        assert statement["Action"] == "kms:Decrypt"
+        assert statement["Resource"] == values["SecretsKmsKeyArn"]
+        assert statement["Condition"]["StringEquals"]["kms:ViaService"]
+    else:
+        assert not kms
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_function_writes_only_its_own_log_group_and_failure_queue(case: str) -> None:
+    granted = grants(role_statements(case))
+    assert {(a, r) for a, r in granted if a.startswith("logs:")} == {
+        ("logs:CreateLogStream", "<IngestLogGroup.Arn>"),
+        ("logs:PutLogEvents", "<IngestLogGroup.Arn>"),
+    }
+    assert {(a, r) for a, r in granted if a.startswith("sqs:")} == {("sqs:SendMessage", "<FailureQueue.Arn>")}
+    trust = deployed(case).resource("IngestFunctionRole")["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert [(s["Principal"], s["Action"]) for s in trust] == [({"Service": "lambda.amazonaws.com"}, "sts:AssumeRole")]
+
+
+# --- the bucket -------------------------------------------------------------------------------
+
+
+def bucket(case: str) -> dict[str, Any]:
+    return deployed(case).resource("RawZoneBucket")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bucket_is_private_encrypted_versioned_and_kept(case: str) -> None:
+    resource = bucket(case)
+    properties = resource["Properties"]
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    (encryption,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain", "the raw zone is history"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bucket_policy_denies_insecure_transport(case: str) -> None:
+    (policy,) = deployed(case).of_type("AWS::S3::BucketPolicy").values()
+    assert policy["Properties"]["Bucket"] == BUCKET
+    denials = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Deny"
+        and s["Principal"] in ("*", {"AWS": "*"})
+        and s["Action"] in ("s3:*", ["s3:*"])
+        and str(s["Condition"]["Bool"]["aws:SecureTransport"]).lower() == "false"
+    ]
+    (denial,) = denials
+    assert set(denial["Resource"]) == {f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"}
+
+
+def expiring_rules(case: str, key: str) -> list[dict[str, Any]]:
+    """The lifecycle rules that would expire the current version of `key`."""
+    rules = bucket(case)["Properties"]["LifecycleConfiguration"]["Rules"]
+    matching = []
+    for rule in rules:
+        prefix = rule.get("Prefix", rule.get("Filter", {}).get("Prefix", ""))
+        expires = "ExpirationInDays" in rule or "ExpirationDate" in rule
+        if rule["Status"] == "Enabled" and expires and key.startswith(prefix):
+            matching.append(rule)
+    return matching
+
+
+def test_warehouse_prefix_is_where_the_code_stages() -> None:
+    raw_zone, staging = f"s3://bucket/{RAW_PREFIX}", f"s3://bucket/{WAREHOUSE_PREFIX}"
+    assert Settings(raw_zone_url=raw_zone, warehouse="athena").warehouse_staging_url == staging
+    assert Settings(raw_zone_url=raw_zone, warehouse="snowflake").warehouse_staging_url == f"{staging}/"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_lifecycle_expires_only_disposable_files(case: str) -> None:
+    rules = bucket(case)["Properties"]["LifecycleConfiguration"]["Rules"]
+    # Old versions (overwritten state files, deleted staging files) go after 30 days, bucket-wide.
+    everywhere = [r for r in rules if not r.get("Prefix") and not r.get("Filter")]
+    assert [r["NoncurrentVersionExpiration"]["NoncurrentDays"] for r in everywhere] == [30]
+    kept = [f"{RAW_PREFIX}/{DATASET}/tracks/load_date=2026-11-21/1763700000.1.jsonl.gz"]
+    disposable = []
+    if case in ATHENA_CASES:
+        # The Iceberg data of the raw tables lives in the warehouse prefix: never expired.
+        kept += [f"{WAREHOUSE_PREFIX}/{DATASET}/tracks/data/00000-0.parquet", f"{DBT_DATA_PREFIX}/marts/dim_tracks/x"]
+        disposable += [f"{WAREHOUSE_PREFIX}/{DATASET}_staging/tracks/1.parquet", f"{ATHENA_RESULTS_PREFIX}/q.csv"]
+    else:
+        # Snowflake has copied these parquet files into its tables.
+        disposable += [f"{WAREHOUSE_PREFIX}/{DATASET}/tracks/1763700000.1.parquet"]
+    for key in kept:
+        assert not expiring_rules(case, key), key
+    for key in disposable:
+        assert [r["ExpirationInDays"] for r in expiring_rules(case, key)] == [7], key
+
+
+# --- the function, its schedule, failures and logs --------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_function_contract_with_the_handler(case: str) -> None:
+    function = the_function(case)
+    parameters = sam_template()["Parameters"]
+    assert function["Handler"] == "handler.handler"
+    assert function["Runtime"] == "python3.11"
+    assert function["Architectures"] in (["x86_64"], ["arm64"])
+    assert function["PackageType"] == "Zip"
+    assert function["Role"] == "<IngestFunctionRole.Arn>"
+    timeout = parameters["TimeoutSeconds"]
+    assert int(function["Timeout"]) == int(timeout["Default"]) == 900
+    assert int(timeout["MaxValue"]) <= 900, "Lambda stops at 15 minutes"
+    assert int(function["MemorySize"]) == int(parameters["MemorySize"]["Default"]) == 1024
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_environment_has_only_the_chosen_warehouse(case: str) -> None:
+    values = CASES[case]
+    environment = the_function(case)["Environment"]["Variables"]
+    expected = ENV_COMMON | (ENV_ATHENA if case in ATHENA_CASES else ENV_SNOWFLAKE)
+    expected |= {"TUNELAKE_SPOTIFY_SECRET"} if values.get("SpotifySecretArn") else set()
+    expected |= {"TUNELAKE_SPOTIFY_PARAMETER"} if values.get("SpotifyParameterName") else set()
+    assert set(environment) == expected
+    assert environment["TUNELAKE__RAW_ZONE_URL"] == f"s3://{BUCKET}/{RAW_PREFIX}"
+    # Lambda's only writable folder.
+    assert environment["TUNELAKE__PIPELINES_DIR"].startswith("/tmp/")  # noqa: S108
+    assert environment["TUNELAKE__WAREHOUSE"] == values["Warehouse"]
+    assert environment["TUNELAKE_RUN_DBT"] == values.get("RunDbt", "false")
+    assert environment["RUNTIME__DLTHUB_TELEMETRY"] == "false"
+    for name in SOURCES:
+        assert environment[f"SOURCES__SPOTIFY__{name.upper()}"] == values[name]
+    if case in ATHENA_CASES:
+        results = f"s3://{BUCKET}/{ATHENA_RESULTS_PREFIX}/"
+        assert environment["DESTINATION__ATHENA__QUERY_RESULT_BUCKET"] == results
+        assert environment["ATHENA_S3_STAGING_DIR"] == results
+        assert environment["ATHENA_S3_DATA_DIR"] == f"s3://{BUCKET}/{DBT_DATA_PREFIX}/"
+        assert environment["ATHENA_WORKGROUP"] == environment["DESTINATION__ATHENA__ATHENA_WORK_GROUP"]
+        assert environment["ATHENA_WORKGROUP"] == "<AthenaWorkGroup>"
+    else:
+        assert environment["TUNELAKE_WAREHOUSE_SECRET"] == values["SnowflakeSecretArn"]
+        assert environment["DESTINATION__SNOWFLAKE__STAGE_NAME"] == "TUNELAKE.SPOTIFY.TUNELAKE_STAGE"
+    # Lambda refuses more than 4 KB of environment variables (keys and values).
+    assert sum(len(k) + len(str(v)) for k, v in environment.items()) < 4096
+
+
+@pytest.mark.parametrize("case", ATHENA_CASES)
+def test_athena_workgroup_writes_results_where_the_role_may(case: str) -> None:
+    (workgroup,) = deployed(case).of_type("AWS::Athena::WorkGroup").values()
+    configuration = workgroup["Properties"]["WorkGroupConfiguration"]
+    assert configuration["ResultConfiguration"]["OutputLocation"] == f"s3://{BUCKET}/{ATHENA_RESULTS_PREFIX}/"
+    assert configuration["EnforceWorkGroupConfiguration"] is True
+    name = workgroup["Properties"]["Name"]
+    athena = {r for a, r in grants(role_statements(case)) if a.startswith("athena:")}
+    assert athena == {f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/{name}"}
+
+
+def test_snowflake_deployment_has_no_athena_workgroup() -> None:
+    assert not deployed("snowflake").of_type("AWS::Athena::WorkGroup")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_log_group_is_the_functions_with_retention(case: str) -> None:
+    function = the_function(case)
+    (log_group,) = deployed(case).of_type("AWS::Logs::LogGroup").values()
+    assert log_group["Properties"]["LogGroupName"] == f"/aws/lambda/{function['FunctionName']}"
+    retention = int(log_group["Properties"]["RetentionInDays"])
+    assert retention == int(CASES[case].get("LogRetentionInDays", 30))
+    assert function["LoggingConfig"]["LogFormat"] == "JSON"
+    assert function["LoggingConfig"]["LogGroup"] == "<IngestLogGroup>"
+    assert len(function["FunctionName"]) <= 64
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_schedule_invokes_the_function(case: str) -> None:
+    assert sam_template()["Parameters"]["ScheduleExpression"]["Default"] == "rate(1 hour)"
+    (schedule,) = deployed(case).of_type("AWS::Scheduler::Schedule").values()
+    properties = schedule["Properties"]
+    assert properties["ScheduleExpression"] == CASES[case].get("ScheduleExpression", "rate(1 hour)")
+    assert properties["Target"]["Arn"] == f"<{FUNCTION}.Arn>"
+    assert properties.get("State", "ENABLED") == "ENABLED"
+    role = properties["Target"]["RoleArn"].strip("<>").removesuffix(".Arn")
+    assert grants(role_statements(case, role)) == {("lambda:InvokeFunction", f"<{FUNCTION}.Arn>")}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_failed_runs_go_to_an_encrypted_queue(case: str) -> None:
+    (config,) = deployed(case).of_type("AWS::Lambda::EventInvokeConfig").values()
+    properties = config["Properties"]
+    assert properties["FunctionName"] == f"<{FUNCTION}>"
+    assert properties["MaximumRetryAttempts"] in (0, 1)
+    assert properties["DestinationConfig"]["OnFailure"]["Destination"] == "<FailureQueue.Arn>"
+    queue = deployed(case).resource("FailureQueue")
+    assert queue["Type"] == "AWS::SQS::Queue"
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_alarm_watches_the_functions_errors(case: str) -> None:
+    (alarm,) = deployed(case).of_type("AWS::CloudWatch::Alarm").values()
+    properties = alarm["Properties"]
+    assert (properties["Namespace"], properties["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert properties["Dimensions"] == [{"Name": "FunctionName", "Value": f"<{FUNCTION}>"}]
+    assert properties["Statistic"] == "Sum"
+    assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert properties["Threshold"] == 1
+    assert properties["Period"] * properties["EvaluationPeriods"] <= 3600
+    assert properties["AlarmActions"] == ["<AlarmTopic>"]
+    subscriptions = deployed(case).of_type("AWS::SNS::Subscription")
+    email = CASES[case].get("AlarmEmail")
+    assert [s["Properties"]["Endpoint"] for s in subscriptions.values()] == ([email] if email else [])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_outputs_name_the_bucket_function_and_queue(case: str) -> None:
+    outputs = deployed(case).outputs()
+    assert outputs["RawZoneBucketName"] == BUCKET
+    assert outputs["IngestFunctionName"] == f"<{FUNCTION}>"
+    assert outputs["FailureQueueUrl"] == "<FailureQueue>"  # Ref of a queue is its URL
