@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 DOCS_PORT ?= 8080
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev system-deps demo test lint format docs sandbox bench smoke-snowflake smoke-athena clean
+.PHONY: help install install-dev system-deps demo test lint format docs sandbox bench lambda-build smoke-snowflake smoke-athena clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -58,6 +58,11 @@ sandbox: install  ## Serve the Spotify sandbox API on 127.0.0.1:8765
 
 bench: install  ## Run the benchmarks and print their figures (not part of make test)
 	$(BIN)/python -m benchmarks.bench_sandbox
+	$(BIN)/python -m benchmarks.bench_lambda
+
+# ARCH (arm64 or x86_64) defaults to lambda/template.yaml's; WAREHOUSE (athena or snowflake) to athena.
+lambda-build: install  ## Build the Lambda artifact (build/lambda, build/lambda.zip) and print its size
+	$(BIN)/python lambda/build.py $(if $(ARCH),--arch $(ARCH)) $(if $(WAREHOUSE),--warehouse $(WAREHOUSE))
 
 # Real accounts only (credentials from the environment or .dlt/); they refuse, naming what is missing.
 smoke-snowflake: install  ## Ingest from Spotify via S3 into Snowflake, then dbt build (real account)
