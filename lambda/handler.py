@@ -14,7 +14,11 @@ Configuration is the environment, as for `tunelake ingest` (`TUNELAKE__RAW_ZONE_
 - `TUNELAKE_FINISH_SECONDS` (default 120): time kept at the end of an invocation for loading
   what was collected and saving state; requests stop when only this much is left.
 - `TUNELAKE_RUN_DBT` (`true`/`false`, default false): `dbt build` on the warehouse afterwards,
-  given `TUNELAKE_DBT_SECONDS` (default 300) left; otherwise the next invocation builds.
+  given `TUNELAKE_DBT_SECONDS` (default 300) left; otherwise the next invocation builds. This
+  needs dbt in the package, which only the container image has (`lambda/Dockerfile`).
+
+`transform_handler` is the other entry point of that image: `dbt build` alone, for a second,
+daily function (`lambda/template.yaml`, `RunDbt=true`).
 
 Pipeline state lives in the raw-zone bucket, so an invocation with an empty /tmp resumes, and one
 stopped by its time budget leaves the rest to the next.
@@ -113,6 +117,7 @@ def remaining_seconds(context: Any) -> float | None:
 
 
 def _dbt_build(settings: Settings) -> dict[str, Any]:
+    """`dbt build` on the warehouse, from a writable copy of the project; its outcome in brief."""
     from ingestion.transform import DBT_PROJECT_DIR, DbtError, run_dbt
 
     shutil.copytree(DBT_PROJECT_DIR, DBT_WORK_DIR, dirs_exist_ok=True)
@@ -177,4 +182,23 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         else:
             result["dbt"] = {"status": "skipped", "reason": f"{left:.0f} s left, {needed:.0f} s needed"}
     logger.info("ingestion finished", extra={"summary": result})
+    return result
+
+
+def transform_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """`dbt build` on the configured warehouse (the daily transform function); its summary.
+
+    `status` is `ok` or `failed`; a failed build raises after logging, so Lambda counts an
+    error (the alarm) and sends the event to the failure destination.
+    """
+    del event, context
+    _setup_logging()
+    load_secrets()
+    settings = Settings.from_config()
+    if settings.warehouse == "duckdb":
+        raise ValueError("tunelake.warehouse: the transform function builds on snowflake or athena, not duckdb")
+    result = _dbt_build(settings)
+    logger.info("dbt build finished", extra={"summary": result})
+    if result["status"] != "ok":
+        raise RuntimeError(f"dbt build failed on {settings.warehouse}: {result['error'][:500]}")
     return result

@@ -174,3 +174,10 @@ def test_a_secure_string_parameter_configures_spotify(aws, monkeypatch):
     moto.client("ssm", aws).put_parameter(Name="/tunelake/spotify", Value=value, Type="SecureString")
     load_handler().load_secrets()
     assert os.environ["SOURCES__SPOTIFY__CLIENT_ID"] == "from-ssm"
+
+
+@pytest.mark.timeout(60)
+def test_the_transform_function_refuses_the_embedded_warehouse_by_name(monkeypatch):
+    monkeypatch.setenv("TUNELAKE__WAREHOUSE", "duckdb")
+    with pytest.raises(ValueError, match=r"tunelake\.warehouse"):
+        load_handler().transform_handler({}, Context(seconds_left=900))
