@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 DOCS_PORT ?= 8080
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev system-deps demo test lint format docs sandbox bench lambda-build smoke-snowflake smoke-athena clean
+.PHONY: help install install-dev system-deps demo test lint format docs sandbox bench lambda-build deploy smoke-snowflake smoke-athena clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -63,6 +63,12 @@ bench: install  ## Run the benchmarks and print their figures (not part of make 
 # ARCH (arm64 or x86_64) defaults to lambda/template.yaml's; WAREHOUSE (athena or snowflake) to athena.
 lambda-build: install  ## Build the Lambda artifact (build/lambda, build/lambda.zip) and print its size
 	$(BIN)/python lambda/build.py $(if $(ARCH),--arch $(ARCH)) $(if $(WAREHOUSE),--warehouse $(WAREHOUSE))
+
+# Needs an AWS account, its credentials and the SAM CLI (https://docs.aws.amazon.com/serverless-application-model/);
+# `sam deploy --guided` asks for the parameters once and keeps them in samconfig.toml.
+deploy: lambda-build  ## Deploy the scheduled ingestion with AWS SAM (real account; see README)
+	@command -v sam >/dev/null || { echo "make deploy needs the AWS SAM CLI (sam) on PATH and AWS credentials; see README, 'Scheduled ingestion on AWS Lambda'."; exit 3; }
+	sam deploy --guided --template-file lambda/template.yaml
 
 # Real accounts only (credentials from the environment or .dlt/); they refuse, naming what is missing.
 smoke-snowflake: install  ## Ingest from Spotify via S3 into Snowflake, then dbt build (real account)
