@@ -1,16 +1,17 @@
-"""Offline checks of lambda/template.yaml, the SAM template of the scheduled ingestion.
+"""Offline checks of lambda/template.yaml, the SAM template of the scheduled ingestion and transform.
 
 cfn-lint alone on a SAM template misses what only shows after the transform, so the template is
 first translated to CloudFormation with samtranslator (no AWS call: the template uses no SAM
 managed policies, and the loader below fails if asked for one), then linted with cfn-lint, then
 resolved for each parameter case (conditions, `Fn::If`, `Ref`, `Fn::Sub`) to check what a
 deployment with those values would create: least-privilege IAM, the bucket's protections and
-lifecycle, the schedule, the failure destination and the alarm.
+lifecycle, the schedules, the failure destinations and the alarms, of the ingestion function and,
+with RunDbt=true, of the transform function (the dbt image) and its own role.
 
 What this cannot prove: that AWS accepts the stack (quotas, names taken, the function name's
 64-character limit for long stack names), that the role's permissions suffice for every call dlt
 and dbt make (infra/README.md; `make smoke-athena` / `make smoke-snowflake`), that the schedule
-fires or the alarm's email arrives.
+fires or the alarm's email arrives, that the image exists in ECR or runs (lambda/Dockerfile).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ PSEUDO = {
 }
 BUCKET = "<RawZoneBucket>"  # how the resolver below shows `!Ref RawZoneBucket`
 FUNCTION = "IngestFunction"
+TRANSFORM = "TransformFunction"
+TRANSFORM_ROLE = "TransformFunctionRole"
 
 # Where the bucket's prefixes come from: ingestion/pipeline.py and the template's raw zone URL.
 RAW_PREFIX = "raw"
@@ -74,6 +77,8 @@ IAM_ACTION_TO_OPERATION = {
 SPOTIFY_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:tunelake/spotify-AbCdEf"
 SNOWFLAKE_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:tunelake/snowflake-GhIjKl"
 KMS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+# What `docker push` of lambda/Dockerfile's image gives (lambda/README.md).
+DBT_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/tunelake-dbt:1"
 SOURCES = {
     "Playlists": '["https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M"]',
     "Artists": '["4Z8W4fKeB5YxbusRsdQVPb"]',
@@ -87,6 +92,7 @@ CASES: dict[str, dict[str, str]] = {
     "athena-dbt": {
         "Warehouse": "athena",
         "RunDbt": "true",
+        "DbtImageUri": DBT_IMAGE,
         "SpotifyParameterName": "/tunelake/spotify",
         "SecretsKmsKeyArn": KMS_KEY,
         "AthenaWorkGroupName": "tunelake-prod",
@@ -96,14 +102,19 @@ CASES: dict[str, dict[str, str]] = {
     "snowflake": {
         "Warehouse": "snowflake",
         "RunDbt": "true",
+        "DbtImageUri": f"{DBT_IMAGE.split(':')[0]}@sha256:{'0a' * 32}",
+        "DbtScheduleExpression": "cron(0 6 * * ? *)",
         "SpotifySecretArn": SPOTIFY_SECRET,
         "SnowflakeSecretArn": SNOWFLAKE_SECRET,
+        "SecretsKmsKeyArn": KMS_KEY,
         "AlarmEmail": "data-alerts@example.com",
         "ScheduleExpression": "cron(5 * * * ? *)",
         **SOURCES,
     },
 }
 ATHENA_CASES = ("athena", "athena-dbt")
+DBT_CASES = ("athena-dbt", "snowflake")
+DBT_SCHEDULE = "cron(30 5 * * ? *)"
 
 ENV_COMMON = {
     "TUNELAKE__RAW_ZONE_URL",
@@ -116,14 +127,18 @@ ENV_COMMON = {
     "SOURCES__SPOTIFY__QUERIES",
     "RUNTIME__DLTHUB_TELEMETRY",
 }
-ENV_ATHENA = {
-    "DESTINATION__ATHENA__QUERY_RESULT_BUCKET",
-    "DESTINATION__ATHENA__ATHENA_WORK_GROUP",
-    "ATHENA_S3_STAGING_DIR",
-    "ATHENA_S3_DATA_DIR",
-    "ATHENA_WORKGROUP",
-}
+ENV_ATHENA = {"DESTINATION__ATHENA__QUERY_RESULT_BUCKET", "DESTINATION__ATHENA__ATHENA_WORK_GROUP"}
 ENV_SNOWFLAKE = {"DESTINATION__SNOWFLAKE__STAGE_NAME", "TUNELAKE_WAREHOUSE_SECRET"}
+# The transform function: what handler.transform_handler and dbt_project/profiles.yml read.
+ENV_TRANSFORM_COMMON = {
+    "TUNELAKE__RAW_ZONE_URL",
+    "TUNELAKE__WAREHOUSE",
+    "TUNELAKE_TARGET",
+    "RUNTIME__DLTHUB_TELEMETRY",
+    "DO_NOT_TRACK",
+}
+ENV_TRANSFORM_ATHENA = {"ATHENA_S3_STAGING_DIR", "ATHENA_S3_DATA_DIR", "ATHENA_WORKGROUP", "ATHENA_GLUE_DATABASE"}
+ENV_TRANSFORM_SNOWFLAKE = {"TUNELAKE_WAREHOUSE_SECRET"}
 
 
 # --- translate, lint, resolve -----------------------------------------------------------------
@@ -308,8 +323,10 @@ def all_statements(case: str) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def role_statements(case: str, role: str = "IngestFunctionRole") -> list[dict[str, Any]]:
-    properties = deployed(case).resource(role)["Properties"]
+def role_statements(
+    case: str, role: str = "IngestFunctionRole", resolver: Resolver | None = None
+) -> list[dict[str, Any]]:
+    properties = (resolver or deployed(case)).resource(role)["Properties"]
     return [s for p in properties.get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
 
 
@@ -317,9 +334,14 @@ def grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
     return {(a, r) for s in statements for a in as_list(s["Action"]) for r in as_list(s["Resource"])}
 
 
-def the_function(case: str) -> dict[str, Any]:
-    (function,) = deployed(case).of_type("AWS::Lambda::Function").values()
-    return function["Properties"]
+def the_function(case: str, name: str = FUNCTION) -> dict[str, Any]:
+    return deployed(case).resource(name)["Properties"]
+
+
+def of_function(case: str, resource_type: str, name: str, key: str = "FunctionName") -> dict[str, Any]:
+    """The one resource of the type attached to the function `name` (through `key` of Properties)."""
+    (found,) = [r for r in deployed(case).of_type(resource_type).values() if r["Properties"][key] == f"<{name}>"]
+    return found["Properties"]
 
 
 # --- validity ---------------------------------------------------------------------------------
@@ -359,6 +381,7 @@ def test_parameter_values_are_accepted(case: str) -> None:
     [
         ({"Warehouse": "athena"}, "SpotifyCredentials"),
         ({"Warehouse": "snowflake", "SpotifySecretArn": SPOTIFY_SECRET}, "SnowflakeSettings"),
+        ({"Warehouse": "athena", "SpotifySecretArn": SPOTIFY_SECRET, "RunDbt": "true"}, "DbtImage"),
     ],
 )
 def test_rules_refuse_a_deployment_that_could_not_run(values: dict[str, str], rule: str) -> None:
@@ -406,7 +429,9 @@ def test_no_allow_statement_has_a_wildcard_action_or_resource_star(case: str) ->
 @pytest.mark.parametrize("case", CASES)
 def test_roles_have_no_managed_policies(case: str) -> None:
     roles = deployed(case).of_type("AWS::IAM::Role")
-    assert set(roles) == {"IngestFunctionRole", "IngestFunctionHourlyRole"}
+    expected = {"IngestFunctionRole", "IngestFunctionHourlyRole"}
+    expected |= {TRANSFORM_ROLE, "TransformFunctionDailyRole"} if case in DBT_CASES else set()
+    assert set(roles) == expected
     for name, role in roles.items():
         assert not role["Properties"].get("ManagedPolicyArns"), f"{name}: managed policies cannot be checked here"
 
@@ -421,8 +446,8 @@ def test_only_deny_statements_in_resource_policies(case: str) -> None:
     assert not deployed(case).of_type("AWS::Lambda::Permission"), "the scheduler invokes with its own role"
 
 
-def infra_athena_grants(case: str = "athena-dbt") -> set[tuple[str, str]]:
-    """infra/aws/athena-iam-policy.json filled in with this stack's single bucket and prefixes."""
+def infra_athena_statements(case: str = "athena-dbt") -> dict[str, dict[str, Any]]:
+    """infra/aws/athena-iam-policy.json filled in with this stack's single bucket and prefixes, by Sid."""
     workgroup = CASES[case].get("AthenaWorkGroupName", sam_template()["Parameters"]["AthenaWorkGroupName"]["Default"])
     text = ATHENA_POLICY.read_text()
     for placeholder, value in {
@@ -437,24 +462,126 @@ def infra_athena_grants(case: str = "athena-dbt") -> set[tuple[str, str]]:
         text = text.replace("${" + placeholder + "}", value)
     text = re.sub(r"\$\{(RawZone|Staging|AthenaResults|DbtData)Bucket\}", BUCKET, text)
     assert "${" not in text
-    return grants(json.loads(text)["Statement"])
+    return {s["Sid"]: s for s in json.loads(text)["Statement"]}
 
 
-def warehouse_grants(case: str) -> set[tuple[str, str]]:
+def infra_athena_grants(case: str = "athena-dbt") -> set[tuple[str, str]]:
+    return grants(list(infra_athena_statements(case).values()))
+
+
+def infra_dbt_grants(case: str = "athena-dbt") -> set[tuple[str, str]]:
+    """dbt's part of infra/aws/athena-iam-policy.json: what a role that only runs `dbt build` needs.
+
+    The statements of the workgroup, the results, the bucket and dbt's own databases and prefix
+    whole; of the shared Glue statements the catalog, `default`, dbt's databases and, to read its
+    sources, dlt's dataset `spotify` (not dlt's merge staging); and the objects of dlt's tables,
+    read only.
+    """
+    statements = infra_athena_statements(case)
+    whole = [
+        "AthenaQueriesInTheTunelakeWorkGroup",
+        "GlueWriteDbtTables",
+        "S3BucketLocation",
+        "S3MultipartUploadsWhereAthenaWrites",
+        "S3ListAthenaResults",
+        "S3AthenaResultsObjects",
+        "S3ListDbtData",
+        "S3DbtDataObjects",
+    ]
+    expected = grants([statements[sid] for sid in whole])
+    glue = f"arn:aws:glue:{REGION}:{ACCOUNT}"
+    reads = {f"{glue}:catalog", f"{glue}:database/default"}
+    reads |= {
+        f"{glue}:{kind}/{db}" + ("/*" if kind == "table" else "")
+        for kind in ("database", "table")
+        for db in (DATASET, "staging", "marts")
+    }
+    expected |= {(a, r) for a, r in grants([statements["GlueReadTunelakeDatabases"]]) if r in reads}
+    creates = {f"{glue}:catalog", f"{glue}:database/staging", f"{glue}:database/marts"}
+    expected |= {(a, r) for a, r in grants([statements["GlueCreateTunelakeDatabases"]]) if r in creates}
+    dlt_tables = f"arn:aws:s3:::{BUCKET}/{WAREHOUSE_PREFIX}/{DATASET}/*"
+    assert fnmatch.fnmatchcase(dlt_tables, statements["S3DltStagingObjects"]["Resource"])
+    expected.add(("s3:GetObject", dlt_tables))
+    return expected
+
+
+def covered(grant: tuple[str, str], by: set[tuple[str, str]]) -> bool:
+    """Whether a grant is one of `by`, or inside one of them (an object ARN under a prefix of `by`)."""
+    action, resource = grant
+    return any(a == action and fnmatch.fnmatchcase(resource, r) for a, r in by)
+
+
+def warehouse_grants(case: str, role: str = "IngestFunctionRole") -> set[tuple[str, str]]:
     services = ("s3:", "athena:", "glue:")
-    return {(a, r) for a, r in grants(role_statements(case)) if a.startswith(services)}
+    return {(a, r) for a, r in grants(role_statements(case, role)) if a.startswith(services)}
 
 
-def test_athena_with_dbt_grants_exactly_the_infra_athena_policy() -> None:
-    assert warehouse_grants("athena-dbt") == infra_athena_grants()
+def is_dbt_only(resource: str) -> bool:
+    return bool(re.search(r"(database|table)/(staging|marts)\b|/dbt-data/", resource))
 
 
-def test_athena_without_dbt_grants_no_dbt_database_or_prefix() -> None:
+@pytest.mark.parametrize("case", CASES)
+def test_ingestion_role_has_no_dbt_permissions(case: str) -> None:
+    """dbt runs in the transform function: RunDbt adds nothing to the ingestion's role."""
+    granted = warehouse_grants(case)
+    dbt_only = {(a, r) for a, r in granted if is_dbt_only(r)}
+    assert not dbt_only, sorted(dbt_only)
+    without_dbt = Resolver(translated(case), {**CASES[case], "RunDbt": "false", "DbtImageUri": ""})
+    assert grants(role_statements(case)) == grants(role_statements(case, resolver=without_dbt))
+
+
+def test_athena_ingestion_grants_the_infra_policy_but_dbts_part() -> None:
     granted = warehouse_grants("athena")
     assert granted < infra_athena_grants("athena")
-    dbt_only = {(a, r) for a, r in granted if re.search(r"(database|table)/(staging|marts)\b|/dbt-data/", r)}
-    assert not dbt_only, sorted(dbt_only)
     assert ("glue:CreateTable", f"arn:aws:glue:{REGION}:{ACCOUNT}:table/{DATASET}/*") in granted
+    assert {(a, r) for a, r in infra_athena_grants("athena") - granted if not is_dbt_only(r)} == {
+        # What the ingestion lacks beyond dbt's databases and prefix: dbt's Glue table writes on
+        # the catalog (GlueWriteDbtTables names it).
+        (a, f"arn:aws:glue:{REGION}:{ACCOUNT}:catalog")
+        for a in (
+            "glue:GetTableVersions",
+            "glue:DeleteTableVersion",
+            "glue:BatchCreatePartition",
+            "glue:BatchDeletePartition",
+        )
+    }
+
+
+def test_athena_transform_role_grants_exactly_dbts_part_of_the_infra_policy() -> None:
+    assert warehouse_grants("athena-dbt", TRANSFORM_ROLE) == infra_dbt_grants()
+
+
+def test_athena_roles_together_grant_exactly_the_infra_athena_policy() -> None:
+    """Split in two roles, nothing lost and nothing added to infra/aws/athena-iam-policy.json."""
+    together = warehouse_grants("athena-dbt") | warehouse_grants("athena-dbt", TRANSFORM_ROLE)
+    infra = infra_athena_grants()
+    assert infra <= together, sorted(infra - together)
+    beyond = {g for g in together if not covered(g, infra)}
+    assert not beyond, sorted(beyond)
+
+
+def test_transform_role_writes_nothing_of_the_ingestion() -> None:
+    """No Spotify credentials, no write to the raw zone, dlt's staging or dlt's tables."""
+    granted = grants(role_statements("athena-dbt", TRANSFORM_ROLE))
+    assert not {(a, r) for a, r in granted if a.startswith("ssm:")}
+    assert not {(a, r) for a, r in granted if a.startswith("secretsmanager:")}
+    bucket_objects = f"arn:aws:s3:::{BUCKET}/"
+    raw = {(a, r) for a, r in granted if r.startswith(f"{bucket_objects}{RAW_PREFIX}/")}
+    assert raw == {("s3:GetObject", f"{bucket_objects}{WAREHOUSE_PREFIX}/{DATASET}/*")}
+    writes = ("glue:Create", "glue:Update", "glue:Delete", "glue:Batch")
+    dlt_databases = {(a, r) for a, r in granted if a.startswith(writes) and re.search(rf"/{DATASET}(_staging)?\b", r)}
+    assert not dlt_databases, sorted(dlt_databases)
+
+
+def test_snowflake_transform_role_reads_only_its_secret() -> None:
+    granted = grants(role_statements("snowflake", TRANSFORM_ROLE))
+    assert {(a, r) for a, r in granted if not a.startswith(("logs:", "sqs:"))} == {
+        ("secretsmanager:GetSecretValue", SNOWFLAKE_SECRET),
+        ("secretsmanager:GetSecretValue", f"{SNOWFLAKE_SECRET}-??????"),
+        ("kms:Decrypt", KMS_KEY),
+    }
+    (kms,) = [s for s in role_statements("snowflake", TRANSFORM_ROLE) if s["Action"] == "kms:Decrypt"]
+    assert kms["Condition"]["StringEquals"]["kms:ViaService"] == f"secretsmanager.{REGION}.amazonaws.com"
 
 
 def test_snowflake_grants_only_the_raw_zone_and_staging_prefix() -> None:
@@ -476,10 +603,21 @@ def test_bucket_listing_is_limited_to_the_prefixes_of_the_case(case: str) -> Non
         if "s3:ListBucket" in as_list(statement["Action"]):
             prefixes.update(statement["Condition"]["StringLike"]["s3:prefix"])
     expected = {RAW_PREFIX} | ({ATHENA_RESULTS_PREFIX} if case in ATHENA_CASES else set())
-    expected |= {DBT_DATA_PREFIX} if case == "athena-dbt" else set()
     assert prefixes == {p for e in expected for p in (e, f"{e}/*")}
     # The warehouse prefix is inside the raw zone, so listing it needs no statement of its own.
     assert any(fnmatch.fnmatchcase(f"{WAREHOUSE_PREFIX}/{DATASET}/", p) for p in prefixes)
+
+
+def test_transform_role_lists_only_dbts_prefixes() -> None:
+    prefixes = set()
+    for statement in role_statements("athena-dbt", TRANSFORM_ROLE):
+        if "s3:ListBucket" in as_list(statement["Action"]):
+            prefixes.update(as_list(statement["Condition"]["StringLike"]["s3:prefix"]))
+    own = {p for e in (ATHENA_RESULTS_PREFIX, DBT_DATA_PREFIX) for p in (e, f"{e}/*")}
+    # dlt's tables only, not their merge staging beside them (spotify_staging/).
+    assert prefixes == own | {f"{WAREHOUSE_PREFIX}/{DATASET}/*"}
+    assert not any(fnmatch.fnmatchcase(f"{WAREHOUSE_PREFIX}/{DATASET}_staging/tracks/", p) for p in prefixes)
+    assert not any(fnmatch.fnmatchcase(f"{RAW_PREFIX}/{DATASET}/tracks/", p) for p in prefixes)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -504,16 +642,27 @@ def test_secrets_are_read_only_where_configured(case: str) -> None:
         assert not kms
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_function_writes_only_its_own_log_group_and_failure_queue(case: str) -> None:
-    granted = grants(role_statements(case))
+FUNCTIONS = [(case, FUNCTION) for case in CASES] + [(case, TRANSFORM) for case in DBT_CASES]
+LOG_GROUPS = {FUNCTION: "IngestLogGroup", TRANSFORM: "TransformLogGroup"}
+
+
+@pytest.mark.parametrize(("case", "function"), FUNCTIONS)
+def test_function_writes_only_its_own_log_group_and_failure_queue(case: str, function: str) -> None:
+    role = the_function(case, function)["Role"].strip("<>").removesuffix(".Arn")
+    granted = grants(role_statements(case, role))
+    log_group = f"<{LOG_GROUPS[function]}.Arn>"
     assert {(a, r) for a, r in granted if a.startswith("logs:")} == {
-        ("logs:CreateLogStream", "<IngestLogGroup.Arn>"),
-        ("logs:PutLogEvents", "<IngestLogGroup.Arn>"),
+        ("logs:CreateLogStream", log_group),
+        ("logs:PutLogEvents", log_group),
     }
     assert {(a, r) for a, r in granted if a.startswith("sqs:")} == {("sqs:SendMessage", "<FailureQueue.Arn>")}
-    trust = deployed(case).resource("IngestFunctionRole")["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    trust = deployed(case).resource(role)["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert [(s["Principal"], s["Action"]) for s in trust] == [({"Service": "lambda.amazonaws.com"}, "sts:AssumeRole")]
+
+
+def test_each_function_has_its_own_role() -> None:
+    assert the_function("athena-dbt")["Role"] == "<IngestFunctionRole.Arn>"
+    assert the_function("athena-dbt", TRANSFORM)["Role"] == f"<{TRANSFORM_ROLE}.Arn>"
 
 
 # --- the bucket -------------------------------------------------------------------------------
@@ -595,7 +744,7 @@ def test_lifecycle_expires_only_disposable_files(case: str) -> None:
         assert [r["ExpirationInDays"] for r in expiring_rules(case, key)] == [7], key
 
 
-# --- the function, its schedule, failures and logs --------------------------------------------
+# --- the functions, their schedules, failures and logs -----------------------------------------
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -613,6 +762,32 @@ def test_function_contract_with_the_handler(case: str) -> None:
     assert int(function["MemorySize"]) == int(parameters["MemorySize"]["Default"]) == 1024
 
 
+@pytest.mark.parametrize("case", DBT_CASES)
+def test_transform_function_runs_the_dbt_image(case: str) -> None:
+    function = the_function(case, TRANSFORM)
+    assert function["PackageType"] == "Image"
+    assert function["Code"] == {"ImageUri": CASES[case]["DbtImageUri"]}
+    # The image's CMD is the ingestion's handler.handler (lambda/Dockerfile): overridden here.
+    assert function["ImageConfig"] == {"Command": ["handler.transform_handler"]}
+    assert not {"Handler", "Runtime"} & function.keys(), "an image has neither"
+    # lambda/README.md builds the image for linux/arm64, like the zip.
+    assert function["Architectures"] == the_function(case)["Architectures"] == ["arm64"]
+    assert int(function["Timeout"]) == 900
+    assert function["MemorySize"] == the_function(case)["MemorySize"]
+    assert function["FunctionName"] == f"{STACK}-transform"
+
+
+def test_without_image_sam_cli_sees_an_ecr_uri() -> None:
+    """SAM CLI reads the ImageUri of a function RunDbt=false leaves out, and looks for a local Docker
+    image unless it is an ECR URI (`sam deploy --guided` then fails): an ECR-shaped stand-in."""
+    image_uri = sam_template()["Resources"][TRANSFORM]["Properties"]["ImageUri"]
+    pattern = sam_template()["Parameters"]["DbtImageUri"]["AllowedPattern"]
+    stand_in = Resolver(sam_template(), CASES["athena"]).value(image_uri)
+    assert re.fullmatch(pattern, stand_in), stand_in
+    assert stand_in != ""
+    assert Resolver(sam_template(), CASES["athena-dbt"]).value(image_uri) == DBT_IMAGE
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_environment_has_only_the_chosen_warehouse(case: str) -> None:
     values = CASES[case]
@@ -625,22 +800,44 @@ def test_environment_has_only_the_chosen_warehouse(case: str) -> None:
     # Lambda's only writable folder.
     assert environment["TUNELAKE__PIPELINES_DIR"].startswith("/tmp/")  # noqa: S108
     assert environment["TUNELAKE__WAREHOUSE"] == values["Warehouse"]
-    assert environment["TUNELAKE_RUN_DBT"] == values.get("RunDbt", "false")
+    # The zip has no dbt: with RunDbt it runs in the transform function, never after ingestion.
+    assert environment["TUNELAKE_RUN_DBT"] == "false"
     assert environment["RUNTIME__DLTHUB_TELEMETRY"] == "false"
     for name in SOURCES:
         assert environment[f"SOURCES__SPOTIFY__{name.upper()}"] == values[name]
     if case in ATHENA_CASES:
         results = f"s3://{BUCKET}/{ATHENA_RESULTS_PREFIX}/"
         assert environment["DESTINATION__ATHENA__QUERY_RESULT_BUCKET"] == results
-        assert environment["ATHENA_S3_STAGING_DIR"] == results
-        assert environment["ATHENA_S3_DATA_DIR"] == f"s3://{BUCKET}/{DBT_DATA_PREFIX}/"
-        assert environment["ATHENA_WORKGROUP"] == environment["DESTINATION__ATHENA__ATHENA_WORK_GROUP"]
-        assert environment["ATHENA_WORKGROUP"] == "<AthenaWorkGroup>"
+        assert environment["DESTINATION__ATHENA__ATHENA_WORK_GROUP"] == "<AthenaWorkGroup>"
     else:
         assert environment["TUNELAKE_WAREHOUSE_SECRET"] == values["SnowflakeSecretArn"]
         assert environment["DESTINATION__SNOWFLAKE__STAGE_NAME"] == "TUNELAKE.SPOTIFY.TUNELAKE_STAGE"
     # Lambda refuses more than 4 KB of environment variables (keys and values).
     assert sum(len(k) + len(str(v)) for k, v in environment.items()) < 4096
+
+
+@pytest.mark.parametrize("case", DBT_CASES)
+def test_transform_environment_is_dbts_profile(case: str) -> None:
+    values = CASES[case]
+    environment = the_function(case, TRANSFORM)["Environment"]["Variables"]
+    athena = case in ATHENA_CASES
+    assert set(environment) == ENV_TRANSFORM_COMMON | (ENV_TRANSFORM_ATHENA if athena else ENV_TRANSFORM_SNOWFLAKE)
+    assert not {k for k in environment if k.startswith(("SOURCES__SPOTIFY__", "TUNELAKE_SPOTIFY_"))}
+    assert environment["TUNELAKE__WAREHOUSE"] == environment["TUNELAKE_TARGET"] == values["Warehouse"]
+    # Settings.from_config refuses athena without an s3:// raw zone.
+    assert Settings(raw_zone_url=environment["TUNELAKE__RAW_ZONE_URL"], warehouse=values["Warehouse"])
+    assert environment["TUNELAKE__RAW_ZONE_URL"] == f"s3://{BUCKET}/{RAW_PREFIX}"
+    assert environment["RUNTIME__DLTHUB_TELEMETRY"] == "false"
+    assert environment["DO_NOT_TRACK"] == "1"
+    if athena:
+        assert environment["ATHENA_S3_STAGING_DIR"] == f"s3://{BUCKET}/{ATHENA_RESULTS_PREFIX}/"
+        assert environment["ATHENA_S3_DATA_DIR"] == f"s3://{BUCKET}/{DBT_DATA_PREFIX}/"
+        assert environment["ATHENA_WORKGROUP"] == "<AthenaWorkGroup>"
+        # The profile's schema, the queries' default database: one the role may read.
+        database = f"arn:aws:glue:{REGION}:{ACCOUNT}:database/{environment['ATHENA_GLUE_DATABASE']}"
+        assert ("glue:GetDatabase", database) in grants(role_statements(case, TRANSFORM_ROLE))
+    else:
+        assert environment["TUNELAKE_WAREHOUSE_SECRET"] == values["SnowflakeSecretArn"]
 
 
 @pytest.mark.parametrize("case", ATHENA_CASES)
@@ -650,56 +847,94 @@ def test_athena_workgroup_writes_results_where_the_role_may(case: str) -> None:
     assert configuration["ResultConfiguration"]["OutputLocation"] == f"s3://{BUCKET}/{ATHENA_RESULTS_PREFIX}/"
     assert configuration["EnforceWorkGroupConfiguration"] is True
     name = workgroup["Properties"]["Name"]
-    athena = {r for a, r in grants(role_statements(case)) if a.startswith("athena:")}
-    assert athena == {f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/{name}"}
+    roles = ["IngestFunctionRole"] + ([TRANSFORM_ROLE] if case in DBT_CASES else [])
+    for role in roles:
+        athena = {r for a, r in grants(role_statements(case, role)) if a.startswith("athena:")}
+        assert athena == {f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/{name}"}, role
 
 
 def test_snowflake_deployment_has_no_athena_workgroup() -> None:
     assert not deployed("snowflake").of_type("AWS::Athena::WorkGroup")
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_log_group_is_the_functions_with_retention(case: str) -> None:
-    function = the_function(case)
-    (log_group,) = deployed(case).of_type("AWS::Logs::LogGroup").values()
-    assert log_group["Properties"]["LogGroupName"] == f"/aws/lambda/{function['FunctionName']}"
-    retention = int(log_group["Properties"]["RetentionInDays"])
+def test_without_dbt_there_is_no_transform_resource() -> None:
+    resources = deployed("athena").resources
+    assert not [name for name in resources if name.startswith("Transform")]
+    assert [name for name in resources if name.startswith("Ingest")]
+    assert "TransformFunctionName" not in deployed("athena").outputs()
+    # Everything SAM made of the transform function is left out together with it.
+    made = [n for n in translated("athena-dbt")["Resources"] if n.startswith("Transform")]
+    assert len(made) == 7
+    assert {translated("athena-dbt")["Resources"][n].get("Condition") for n in made} == {"RunsDbt"}
+
+
+@pytest.mark.parametrize(("case", "function"), FUNCTIONS)
+def test_log_group_is_the_functions_with_retention(case: str, function: str) -> None:
+    properties = the_function(case, function)
+    log_group = deployed(case).resource(LOG_GROUPS[function])["Properties"]
+    assert log_group["LogGroupName"] == f"/aws/lambda/{properties['FunctionName']}"
+    retention = int(log_group["RetentionInDays"])
     assert retention == int(CASES[case].get("LogRetentionInDays", 30))
-    assert function["LoggingConfig"]["LogFormat"] == "JSON"
-    assert function["LoggingConfig"]["LogGroup"] == "<IngestLogGroup>"
-    assert len(function["FunctionName"]) <= 64
+    assert properties["LoggingConfig"]["LogFormat"] == "JSON"
+    assert properties["LoggingConfig"]["LogGroup"] == f"<{LOG_GROUPS[function]}>"
+    assert len(properties["FunctionName"]) <= 64
+    log_groups = deployed(case).of_type("AWS::Logs::LogGroup")
+    assert len(log_groups) == (2 if case in DBT_CASES else 1)
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_schedule_invokes_the_function(case: str) -> None:
-    assert sam_template()["Parameters"]["ScheduleExpression"]["Default"] == "rate(1 hour)"
-    (schedule,) = deployed(case).of_type("AWS::Scheduler::Schedule").values()
-    properties = schedule["Properties"]
-    assert properties["ScheduleExpression"] == CASES[case].get("ScheduleExpression", "rate(1 hour)")
-    assert properties["Target"]["Arn"] == f"<{FUNCTION}.Arn>"
+@pytest.mark.parametrize(("case", "function"), FUNCTIONS)
+def test_schedule_invokes_the_function(case: str, function: str) -> None:
+    parameter = {FUNCTION: "ScheduleExpression", TRANSFORM: "DbtScheduleExpression"}[function]
+    default = {FUNCTION: "rate(1 hour)", TRANSFORM: DBT_SCHEDULE}[function]
+    assert sam_template()["Parameters"][parameter]["Default"] == default
+    schedules = deployed(case).of_type("AWS::Scheduler::Schedule")
+    assert len(schedules) == (2 if case in DBT_CASES else 1)
+    (properties,) = [
+        s["Properties"] for s in schedules.values() if s["Properties"]["Target"]["Arn"] == f"<{function}.Arn>"
+    ]
+    assert properties["ScheduleExpression"] == CASES[case].get(parameter, default)
     assert properties.get("State", "ENABLED") == "ENABLED"
+    assert properties["Name"] == the_function(case, function)["FunctionName"], "one schedule name per stack"
     role = properties["Target"]["RoleArn"].strip("<>").removesuffix(".Arn")
-    assert grants(role_statements(case, role)) == {("lambda:InvokeFunction", f"<{FUNCTION}.Arn>")}
+    assert grants(role_statements(case, role)) == {("lambda:InvokeFunction", f"<{function}.Arn>")}
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_failed_runs_go_to_an_encrypted_queue(case: str) -> None:
-    (config,) = deployed(case).of_type("AWS::Lambda::EventInvokeConfig").values()
-    properties = config["Properties"]
-    assert properties["FunctionName"] == f"<{FUNCTION}>"
-    assert properties["MaximumRetryAttempts"] in (0, 1)
+def test_transform_schedule_is_daily_by_default() -> None:
+    """The marts are daily; an hourly build would bill the warehouse 24 times for nothing new."""
+    minutes, hours, day_of_month, month, day_of_week, year = DBT_SCHEDULE.removeprefix("cron(")[:-1].split()
+    assert minutes.isdigit(), "one fixed time of day"
+    assert hours.isdigit(), "one fixed time of day"
+    assert (day_of_month, month, day_of_week, year) == ("*", "*", "?", "*")
+    (schedule,) = [
+        s["Properties"]
+        for s in deployed("athena-dbt").of_type("AWS::Scheduler::Schedule").values()
+        if s["Properties"]["Target"]["Arn"] == f"<{TRANSFORM}.Arn>"
+    ]
+    assert schedule["ScheduleExpression"] == DBT_SCHEDULE
+
+
+@pytest.mark.parametrize(("case", "function"), FUNCTIONS)
+def test_failed_runs_go_to_an_encrypted_queue(case: str, function: str) -> None:
+    properties = of_function(case, "AWS::Lambda::EventInvokeConfig", function)
+    # No retries: the ingestion resumes from its state at the next run, and a failed build would
+    # mostly fail again and bill the warehouse twice.
+    assert properties["MaximumRetryAttempts"] == 0
     assert properties["DestinationConfig"]["OnFailure"]["Destination"] == "<FailureQueue.Arn>"
     queue = deployed(case).resource("FailureQueue")
     assert queue["Type"] == "AWS::SQS::Queue"
     assert queue["Properties"]["SqsManagedSseEnabled"] is True
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_alarm_watches_the_functions_errors(case: str) -> None:
-    (alarm,) = deployed(case).of_type("AWS::CloudWatch::Alarm").values()
-    properties = alarm["Properties"]
+@pytest.mark.parametrize(("case", "function"), FUNCTIONS)
+def test_alarm_watches_the_functions_errors(case: str, function: str) -> None:
+    alarms = deployed(case).of_type("AWS::CloudWatch::Alarm")
+    assert len(alarms) == (2 if case in DBT_CASES else 1)
+    (properties,) = [
+        a["Properties"]
+        for a in alarms.values()
+        if a["Properties"]["Dimensions"] == [{"Name": "FunctionName", "Value": f"<{function}>"}]
+    ]
     assert (properties["Namespace"], properties["MetricName"]) == ("AWS/Lambda", "Errors")
-    assert properties["Dimensions"] == [{"Name": "FunctionName", "Value": f"<{FUNCTION}>"}]
     assert properties["Statistic"] == "Sum"
     assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert properties["Threshold"] == 1
@@ -716,3 +951,5 @@ def test_outputs_name_the_bucket_function_and_queue(case: str) -> None:
     assert outputs["RawZoneBucketName"] == BUCKET
     assert outputs["IngestFunctionName"] == f"<{FUNCTION}>"
     assert outputs["FailureQueueUrl"] == "<FailureQueue>"  # Ref of a queue is its URL
+    if case in DBT_CASES:
+        assert outputs["TransformFunctionName"] == f"<{TRANSFORM}>"
