@@ -10,7 +10,9 @@ Configuration is the environment, as for `tunelake ingest` (`TUNELAKE__RAW_ZONE_
   `TUNELAKE_SPOTIFY_PARAMETER`: an SSM SecureString, holding the JSON of `sources.spotify`
   (`{"client_id": ..., "client_secret": ..., "refresh_token": ...}`, what `tunelake auth` saves).
 - `TUNELAKE_WAREHOUSE_SECRET`: optional Secrets Manager secret, a JSON object of further
-  environment variables (the Snowflake connection, `DESTINATION__SNOWFLAKE__CREDENTIALS`, ...).
+  environment variables (the Snowflake connection, `DESTINATION__SNOWFLAKE__CREDENTIALS`,
+  `SNOWFLAKE_ACCOUNT`, ...). A `SNOWFLAKE_PRIVATE_KEY` (PEM) in it is written to a file readable
+  by this process only, and `SNOWFLAKE_PRIVATE_KEY_PATH` points dbt at it.
 - `TUNELAKE_FINISH_SECONDS` (default 120): time kept at the end of an invocation for loading
   what was collected and saving state; requests stop when only this much is left.
 - `TUNELAKE_RUN_DBT` (`true`/`false`, default false): `dbt build` on the warehouse afterwards,
@@ -107,7 +109,14 @@ def load_secrets() -> None:
                 os.environ[f"SOURCES__SPOTIFY__{key.upper()}"] = str(value)
     if warehouse_secret := os.environ.get("TUNELAKE_WAREHOUSE_SECRET"):
         for key, value in _secret_json("secretsmanager", warehouse_secret).items():
-            os.environ[key] = str(value)
+            if key == "SNOWFLAKE_PRIVATE_KEY":
+                # dbt-snowflake reads its key from a file: write it where only this process reads.
+                key_file = Path(os.environ.get("TUNELAKE_KEY_DIR", "/tmp")) / "snowflake_key.p8"  # noqa: S108
+                key_file.touch(mode=0o600, exist_ok=True)
+                key_file.write_text(str(value))
+                os.environ["SNOWFLAKE_PRIVATE_KEY_PATH"] = str(key_file)
+            else:
+                os.environ[key] = str(value)
 
 
 def remaining_seconds(context: Any) -> float | None:

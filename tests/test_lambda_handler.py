@@ -181,3 +181,19 @@ def test_the_transform_function_refuses_the_embedded_warehouse_by_name(monkeypat
     monkeypatch.setenv("TUNELAKE__WAREHOUSE", "duckdb")
     with pytest.raises(ValueError, match=r"tunelake\.warehouse"):
         load_handler().transform_handler({}, Context(seconds_left=900))
+
+
+@pytest.mark.timeout(120)
+def test_a_snowflake_key_in_the_warehouse_secret_becomes_a_private_file_for_dbt(aws, tmp_path, monkeypatch):
+    secret = {"SNOWFLAKE_ACCOUNT": "acme-tunelake", "SNOWFLAKE_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\nMIIE\n"}
+    moto.client("secretsmanager", aws).create_secret(Name="tunelake/snowflake", SecretString=json.dumps(secret))
+    monkeypatch.setenv("TUNELAKE_WAREHOUSE_SECRET", "tunelake/snowflake")
+    monkeypatch.setenv("TUNELAKE_KEY_DIR", str(tmp_path))
+    for name in ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_PRIVATE_KEY_PATH"):
+        monkeypatch.setenv(name, "")
+    load_handler().load_secrets()
+    key_file = Path(os.environ["SNOWFLAKE_PRIVATE_KEY_PATH"])
+    assert key_file.read_text() == secret["SNOWFLAKE_PRIVATE_KEY"]
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert os.environ["SNOWFLAKE_ACCOUNT"] == "acme-tunelake"
+    assert "SNOWFLAKE_PRIVATE_KEY" not in os.environ
