@@ -56,9 +56,10 @@ docs: install  ## Serve the dbt docs on 127.0.0.1 (after make demo)
 sandbox: install  ## Serve the Spotify sandbox API on 127.0.0.1:8765
 	$(BIN)/tunelake sandbox
 
-bench: install  ## Run the benchmarks and print their figures (not part of make test)
-	$(BIN)/python -m benchmarks.bench_sandbox
-	$(BIN)/python -m benchmarks.bench_lambda
+# About 10 minutes on 2 cores; the report goes to artifacts/bench-report.md (not committed).
+bench: install  ## Run the benchmark suite and write its report (not part of make test)
+	$(BIN)/uv sync --locked --inexact --all-extras --group bench
+	$(BIN)/python -m benchmarks.report
 
 # ARCH (arm64 or x86_64) defaults to lambda/template.yaml's; WAREHOUSE (athena or snowflake) to athena.
 lambda-build: install  ## Build the Lambda artifact (build/lambda, build/lambda.zip) and print its size
