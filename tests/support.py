@@ -10,8 +10,8 @@ from decimal import Decimal
 import duckdb
 import requests
 
-from ingestion.pipeline import Settings
-from ingestion.sandbox import Catalog, SandboxServer
+from ingestion.pipeline import Settings, ingest
+from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
 from ingestion.spotify import CatalogCrawler, CrawlOptions, SpotifyClient, Tracked, parse_tracked, settings
 from ingestion.transform import MARTS, run_dbt
 from tests.conftest import LOOPBACK_REDIRECT, authorization_code
@@ -132,3 +132,14 @@ def comparable(value: object) -> object:
 def comparable_rows(rows: Iterable[Sequence[object]]) -> list[tuple]:
     """Rows with `comparable` values, sorted, so two engines' answers compare with ==."""
     return sorted((tuple(comparable(v) for v in row) for row in rows), key=repr)
+
+
+def ingest_days(settings_: Settings, days: Sequence[date], seed: int = 7, tracks: int = 2_000) -> None:
+    """One run a day over `days` from a new development-tier sandbox, with the user's listening."""
+    server = SandboxServer(SandboxApi(Catalog(seed=seed, tracks=tracks), today=days[0])).start()
+    try:
+        for day in days:
+            server.api.clock.set_date(day)
+            ingest(settings_, crawler_for(server, user=True))
+    finally:
+        server.stop()

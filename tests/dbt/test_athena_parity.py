@@ -17,9 +17,9 @@ import pytest
 import sqlglot
 import yaml
 
-from ingestion.pipeline import Settings, ingest
+from ingestion.pipeline import Settings
 from ingestion.transform import DBT_PROJECT_DIR, MARTS, PROFILES_TEMPLATE, run_dbt
-from tests.support import crawler_for
+from tests.support import ingest_days
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -46,19 +46,11 @@ def project_copy(root: Path) -> Path:
 @pytest.fixture(scope="module")
 def raw_warehouse(tmp_path_factory) -> Path:
     """Three days loaded from a development-tier sandbox with the user's listening: raw tables only."""
-    from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
-
     root = tmp_path_factory.mktemp("raw")
     settings = Settings(
         raw_zone_url=str(root / "raw"), duckdb_path=str(root / "raw.duckdb"), pipelines_dir=str(root / "pipelines")
     )
-    server = SandboxServer(SandboxApi(Catalog(seed=7, tracks=2_000), today=DAYS[0])).start()
-    try:
-        for day in DAYS:
-            server.api.clock.set_date(day)
-            ingest(settings, crawler_for(server, user=True))
-    finally:
-        server.stop()
+    ingest_days(settings, DAYS)
     return Path(settings.duckdb_path)
 
 

@@ -24,11 +24,11 @@ import duckdb
 import pytest
 import yaml
 
-from ingestion.pipeline import RunSummary, Settings, ingest, load_warehouse
+from ingestion.pipeline import RunSummary, Settings, load_warehouse
 from ingestion.transform import DBT_PROJECT_DIR, MARTS, run_dbt
 from tests.standins.fakesnow import DATABASE, fakesnow_server, prepare_dbt_project
 from tests.standins.fakesnow.dlt_compat import fakesnow_destination
-from tests.support import comparable_rows, crawler_for
+from tests.support import comparable_rows, ingest_days
 
 DAYS = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
 DBT = Path(sys.executable).parent / "dbt"
@@ -44,8 +44,6 @@ def fakesnow(tmp_path_factory):
 @pytest.fixture(scope="module")
 def raw_tables(fakesnow, tmp_path_factory):
     """Three days from a development-tier sandbox, with the user's listening, loaded by dlt."""
-    from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
-
     root = tmp_path_factory.mktemp("load")
     settings = Settings(
         raw_zone_url=str(root / "raw"),
@@ -53,13 +51,7 @@ def raw_tables(fakesnow, tmp_path_factory):
         pipelines_dir=str(root / "pipelines"),
         destination=fakesnow_destination(fakesnow.port, DATABASE),
     )
-    sandbox = SandboxServer(SandboxApi(Catalog(seed=7, tracks=2_000), today=DAYS[0])).start()
-    try:
-        for day in DAYS:
-            sandbox.api.clock.set_date(day)
-            ingest(settings, crawler_for(sandbox, user=True))
-    finally:
-        sandbox.stop()
+    ingest_days(settings, DAYS)
     return settings
 
 
