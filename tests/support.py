@@ -17,6 +17,17 @@ from ingestion.transform import MARTS, run_dbt
 from tests.conftest import LOOPBACK_REDIRECT, authorization_code
 
 DAY = date(2026, 11, 1)
+# `dbt compile` with no warehouse: no relation cache, and incremental models render their full
+# refresh (is_incremental() would ask the warehouse).
+OFFLINE_COMPILE = ["compile", "--quiet", "--no-populate-cache", "--vars", "{offline_compile: true}"]
+# What the athena target needs to render offline; nothing here reaches AWS.
+ATHENA_OFFLINE_ENVIRONMENT = {
+    "ATHENA_S3_STAGING_DIR": "s3://example-bucket/athena/",
+    "ATHENA_S3_DATA_DIR": "s3://example-bucket/tables/",
+    "AWS_REGION": "eu-west-1",
+    "AWS_ACCESS_KEY_ID": "example",
+    "AWS_SECRET_ACCESS_KEY": "example",
+}
 ARTISTS, ALBUMS, QUERIES = (0, 3), (20, 21), ("midnight", "golden river")
 
 

@@ -19,7 +19,7 @@ import yaml
 
 from ingestion.pipeline import Settings
 from ingestion.transform import DBT_PROJECT_DIR, MARTS, PROFILES_TEMPLATE, run_dbt
-from tests.support import ingest_days
+from tests.support import ATHENA_OFFLINE_ENVIRONMENT, OFFLINE_COMPILE, ingest_days
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -27,13 +27,6 @@ DAYS = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
 # Athena sessions run in UTC; the DuckDB build runs as on a laptop far from it, so a model whose
 # result depends on the session's time zone (a "UTC day" cast in local time) differs here.
 DUCKDB_TIME_ZONE = "America/Los_Angeles"
-ATHENA_ENVIRONMENT = {
-    "ATHENA_S3_STAGING_DIR": "s3://example-bucket/athena/",
-    "ATHENA_S3_DATA_DIR": "s3://example-bucket/tables/",
-    "AWS_REGION": "eu-west-1",
-    "AWS_ACCESS_KEY_ID": "example",
-    "AWS_SECRET_ACCESS_KEY": "example",
-}
 
 
 def project_copy(root: Path) -> Path:
@@ -73,10 +66,10 @@ def athena_manifest(tmp_path_factory) -> dict:
     """dbt's manifest after compiling for Athena offline (full-refresh SQL for the incremental models)."""
     project = project_copy(tmp_path_factory.mktemp("athena_compile"))
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in ATHENA_ENVIRONMENT.items():
+        for name, value in ATHENA_OFFLINE_ENVIRONMENT.items():
             patch.setenv(name, value)
         run_dbt(
-            ["compile", "--quiet", "--no-populate-cache", "--vars", "{offline_compile: true}"],
+            OFFLINE_COMPILE,
             target="athena",
             project_dir=project,
         )

@@ -12,19 +12,12 @@ import trino_sql_validator
 from sqlfluff.api.simple import APIParsingError
 
 from ingestion.transform import DBT_PROJECT_DIR, MARTS, run_dbt
-
-OFFLINE_COMPILE = ["compile", "--quiet", "--no-populate-cache", "--vars", "{offline_compile: true}"]
+from tests.support import ATHENA_OFFLINE_ENVIRONMENT, OFFLINE_COMPILE
 
 
 @pytest.fixture
 def athena_environment(monkeypatch):
-    for name, value in {
-        "ATHENA_S3_STAGING_DIR": "s3://example-bucket/athena/",
-        "ATHENA_S3_DATA_DIR": "s3://example-bucket/tables/",
-        "AWS_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "example",
-        "AWS_SECRET_ACCESS_KEY": "example",
-    }.items():
+    for name, value in ATHENA_OFFLINE_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
 
 

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ingestion.pipeline import Settings, ingest
 from ingestion.transform import DBT_PROJECT_DIR, MARTS, run_dbt
-from tests.support import crawler_for
+from tests.support import ATHENA_OFFLINE_ENVIRONMENT, OFFLINE_COMPILE, crawler_for
 
 DAYS = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
 
@@ -110,15 +110,11 @@ def test_the_snowflake_and_athena_targets_compile_offline(tmp_path, monkeypatch)
         "SNOWFLAKE_ACCOUNT": "example-account",
         "SNOWFLAKE_USER": "tunelake",
         "SNOWFLAKE_PRIVATE_KEY_PATH": str(key_file),
-        "ATHENA_S3_STAGING_DIR": "s3://example-bucket/athena/",
-        "ATHENA_S3_DATA_DIR": "s3://example-bucket/tables/",
-        "AWS_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "example",
-        "AWS_SECRET_ACCESS_KEY": "example",
+        **ATHENA_OFFLINE_ENVIRONMENT,
     }.items():
         monkeypatch.setenv(name, value)
     for target in ("snowflake", "athena"):
-        run_dbt(["compile", "--quiet", "--no-populate-cache", "--vars", "{offline_compile: true}"], target=target)
+        run_dbt(OFFLINE_COMPILE, target=target)
         compiled = (
             DBT_PROJECT_DIR / "target" / "compiled" / "tunelake" / "models" / "marts" / "fct_track_trends_daily.sql"
         )
