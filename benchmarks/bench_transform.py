@@ -10,8 +10,9 @@ its peak resident memory from `wait4`:
 
 1. `dbt run --full-refresh`: every model, 12 marts (the full build);
 2. one more day (day 91) appended to the raw tables as dlt's merge would;
-3. `dbt run`: the incremental facts take the last `incremental_lookback_days` (3) + 1 days, the
-   tables (dimensions, trends, daily listening) are rebuilt (the one-day incremental build);
+3. `dbt run`: the incremental facts and trends rebuild from the last built day minus
+   `incremental_lookback_days` (1), so 3 days; the tables (dimensions, daily listening) are
+   rebuilt (the one-day incremental build);
 4. `dbt run --select +dim_tracks +dim_albums +dim_artists`: the three dimensions alone.
 
 The baseline is the tutorials' way, in its own process: every `*.jsonl.gz` of the raw zone

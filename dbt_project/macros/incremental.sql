@@ -15,17 +15,35 @@
 {%- endmacro %}
 
 {#
-    Filter for an incremental run: rows on or after the last loaded date minus a few days, so
-    late observations (a re-run later the same day, a stopped run resumed) replace their day.
+    The first day an incremental run rebuilds, as a date literal, or none on a full build: the
+    last built day minus `incremental_lookback_days` (dbt_project.yml), so observations that
+    arrived after the last build (a re-run later the same day, a stopped run resumed) replace
+    their day. The date is looked up before the model's query runs, so the
+    engine filters on a constant: DuckDB, Snowflake and Athena prune days (zone maps,
+    micro-partitions, Iceberg partitions) on a literal, not on a subquery.
 #}
-{% macro incremental_window(date_column) -%}
+{% macro incremental_since(date_column) -%}
     {#- `--vars '{offline_compile: true}'` compiles without asking the warehouse whether the
         table exists (what is_incremental() does), for checks on machines with no warehouse. -#}
-    {%- if not var('offline_compile', false) and is_incremental() -%}
-        where {{ date_column }} >= (
-            select {{ dbt.dateadd('day', -var('incremental_lookback_days', 3), 'max(' ~ date_column ~ ')') }}
-            from {{ this }}
-        )
+    {%- if var('offline_compile', false) or not execute or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set lookback = var('incremental_lookback_days', 1) -%}
+    {%- set query -%}
+        select cast({{ dbt.dateadd('day', -lookback, 'max(' ~ date_column ~ ')') }} as date) from {{ this }}
+    {%- endset -%}
+    {%- set since = run_query(query).columns[0].values()[0] -%}
+    {%- if since is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return("cast('" ~ (since | string)[:10] ~ "' as date)") }}
+{%- endmacro %}
+
+{# The filter of an incremental run: rows from `incremental_since` on (nothing on a full build). #}
+{% macro incremental_window(date_column) -%}
+    {%- set since = incremental_since(date_column) -%}
+    {%- if since is not none -%}
+        where {{ date_column }} >= {{ since }}
     {%- endif -%}
 {%- endmacro %}
 

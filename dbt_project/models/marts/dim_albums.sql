@@ -18,9 +18,11 @@ artists as (
 
 ),
 
-album_observations as (
+-- The daily fact holds one row per album and observed day, deduplicated: cheaper to scan
+-- for first and last seen than the observations, which are deduplicated on every read.
+album_popularity_daily as (
 
-    select * from {{ ref('stg_spotify__album_observations') }}
+    select * from {{ ref('fct_album_popularity_daily') }}
 
 ),
 
@@ -45,7 +47,7 @@ seen as (
         min(observed_date) as first_seen_date,
         max(observed_date) as last_seen_date
 
-    from album_observations
+    from album_popularity_daily
     group by album_id
 
 ),

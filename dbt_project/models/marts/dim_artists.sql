@@ -18,9 +18,11 @@ album_artists as (
 
 ),
 
-artist_observations as (
+-- The daily fact holds one row per artist and observed day, deduplicated: cheaper to scan
+-- for first and last seen than the observations, which are deduplicated on every read.
+artist_popularity_daily as (
 
-    select * from {{ ref('stg_spotify__artist_observations') }}
+    select * from {{ ref('fct_artist_popularity_daily') }}
 
 ),
 
@@ -53,7 +55,7 @@ seen as (
         min(observed_date) as first_seen_date,
         max(observed_date) as last_seen_date
 
-    from artist_observations
+    from artist_popularity_daily
     group by artist_id
 
 ),

@@ -18,9 +18,11 @@ tracks_with_artists as (
 
 ),
 
-track_observations as (
+-- The daily fact holds one row per track and observed day, deduplicated: cheaper to scan
+-- for first and last seen than the observations, which are deduplicated on every read.
+track_popularity_daily as (
 
-    select * from {{ ref('stg_spotify__track_observations') }}
+    select * from {{ ref('fct_track_popularity_daily') }}
 
 ),
 
@@ -31,7 +33,7 @@ seen as (
         min(observed_date) as first_seen_date,
         max(observed_date) as last_seen_date
 
-    from track_observations
+    from track_popularity_daily
     group by track_id
 
 ),

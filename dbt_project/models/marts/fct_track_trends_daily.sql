@@ -1,8 +1,25 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['track_id', 'observed_date'],
+        incremental_strategy=incremental_strategy(),
+        on_schema_change='append_new_columns',
+        partitioned_by=partition_by_day('observed_date'),
+        cluster_by=['observed_date'],
+    )
+}}
+
+{#- An incremental run rebuilds the days from `since` on, which compare with up to 28 days before. -#}
+{%- set since = incremental_since('observed_date') %}
+
 with
 
 daily as (
 
     select * from {{ ref('fct_track_popularity_daily') }}
+    {%- if since is not none %}
+        where observed_date >= cast({{ dbt.dateadd('day', -28, since) }} as date)
+    {%- endif %}
 
 ),
 
@@ -35,6 +52,9 @@ compared as (
         on
             today.track_id = month_before.track_id
             and month_before.observed_date = cast({{ dbt.dateadd('day', -28, 'today.observed_date') }} as date)
+    {%- if since is not none %}
+        where today.observed_date >= {{ since }}
+    {%- endif %}
 
 ),
 
