@@ -489,9 +489,15 @@ def report(r: Result, quick: bool) -> str:
         lines.append(_row("`dbt test` after the incremental build (all passed)", f"{r.tests.seconds:.1f} s"))
 
     lines += ["", "Goals:"]
+    elapsed_share = inc.dbt_elapsed / full.dbt_elapsed
+    floor_share = r.floor.seconds / full.seconds
     lines.append(
-        f"- incremental ≤ {GOAL_INCREMENTAL_SHARE:.0%} of the full build: "
+        f"- incremental ≤ {GOAL_INCREMENTAL_SHARE:.0%} of the full build, wall clock: "
         + ("goal reached" if share <= GOAL_INCREMENTAL_SHARE else f"goal not reached ({share:.1%})")
+        + f"; by dbt's own elapsed time (the run after the process start): {elapsed_share:.1%}, "
+        + ("reached" if elapsed_share <= GOAL_INCREMENTAL_SHARE else "not reached")
+        + f". Any dbt command costs {r.floor.seconds:.1f} s before its first model ({floor_share:.0%} of this "
+        "full build), so the wall-clock share cannot go below that at this scale."
     )
     if full_goal_applies:
         lines.append(
