@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 DOCS_PORT ?= 8080
+DASHBOARD_PORT ?= 8501
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev system-deps demo test lint format docs sandbox bench lambda-build deploy smoke-snowflake smoke-athena clean
+.PHONY: help install install-dev system-deps demo test lint format docs dashboard sandbox bench lambda-build deploy smoke-snowflake smoke-athena clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -54,6 +55,14 @@ format: install-dev  ## Fix what ruff and sqlfluff can fix
 docs: install  ## Serve the dbt docs on 127.0.0.1 (after make demo)
 	@test -f dbt_project/target/catalog.json || { echo "No docs yet: run 'make demo' first."; exit 1; }
 	cd dbt_project && TUNELAKE_DUCKDB_PATH=$(CURDIR)/data/tunelake.duckdb ../$(BIN)/dbt docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
+
+# The duckdb target reads data/tunelake.duckdb; TUNELAKE_TARGET=snowflake or athena reads the marts
+# there, with the environment of profiles.example.yml. No usage statistics leave the machine.
+dashboard: install  ## Open the dashboard on 127.0.0.1:8501 over the marts (after make demo)
+	@if [ "$${TUNELAKE_TARGET:-duckdb}" = duckdb ] && [ ! -f data/tunelake.duckdb ]; then \
+		echo "No warehouse at $(CURDIR)/data/tunelake.duckdb: run 'make demo' first."; exit 1; fi
+	TUNELAKE_DUCKDB_PATH=$(CURDIR)/data/tunelake.duckdb $(BIN)/streamlit run dashboard/app.py \
+		--server.address 127.0.0.1 --server.port $(DASHBOARD_PORT) --server.headless true --browser.gatherUsageStats false
 
 sandbox: install  ## Serve the Spotify sandbox API on 127.0.0.1:8765
 	$(BIN)/tunelake sandbox

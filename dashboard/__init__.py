@@ -1,0 +1,1 @@
+"""The tunelake dashboard: Streamlit pages over the dbt marts (`make dashboard`)."""

@@ -1,0 +1,137 @@
+"""Altair building blocks shared by the pages: one palette, one look, readable on the dark theme."""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+GREEN = "#1ed760"
+PINK = "#f0557f"
+BLUE = "#4f9cf9"
+AMBER = "#f5b040"
+GREY = "#7c7c7c"
+# Trends keep their colour on every chart: up is green, down is pink, as in Spotify's own charts.
+TREND_COLORS = alt.Scale(domain=["rising", "falling", "steady", "new"], range=[GREEN, PINK, GREY, BLUE])
+# Enough distinct hues for a handful of artists, tracks or playlists on one chart.
+SERIES = ["#1ed760", "#4f9cf9", "#f5b040", "#f0557f", "#b18cfe", "#2dd4bf", "#fb923c", "#e879f9", "#a3e635", "#94a3b8"]
+HEIGHT = 300
+
+
+def tips(*fields: str | alt.Tooltip) -> list[alt.Tooltip]:
+    """Tooltip channels as objects.
+
+    Altair resolves each shorthand string against its JSON schema, which costs milliseconds per
+    field on every page run; channel objects skip that.
+    """
+    return [field if isinstance(field, alt.Tooltip) else alt.Tooltip(field) for field in fields]
+
+
+def layered(frame: pd.DataFrame, *layers: alt.Chart) -> alt.LayerChart:
+    """Layers drawn from one data set, given once at the top.
+
+    With data on each layer, Altair compares the layers' data by hashing their text form, which
+    costs more than building the whole chart.
+    """
+    return alt.layer(*layers, data=frame)
+
+
+def show(chart: alt.TopLevelMixin | None, empty: str | None = None) -> None:
+    """Draw a chart at full width, or say in words why there is none."""
+    if chart is None:
+        st.info(empty or "Nothing to show for these filters.", icon=":material/info:")
+        return
+    st.altair_chart(chart.configure_view(strokeWidth=0).configure_axis(labelFontSize=12, titleFontSize=12))
+
+
+def day_axis(field: str, bars: bool = False) -> alt.X:
+    """Days on the x axis: one band per day under bars, a continuous time line under lines.
+
+    Ticks stay on whole days: the marts are daily, and a few days would otherwise show as hours.
+    """
+    if bars:
+        return alt.X(f"yearmonthdate({field}):O", title=None, axis=alt.Axis(format="%b %d", labelAngle=0))
+    return alt.X(f"yearmonthdate({field}):T", title=None, axis=alt.Axis(format="%b %d", labelAngle=0, tickCount="day"))
+
+
+def bar_height(rows: int) -> int:
+    # Room for every label: vega hides labels that would overlap, which leaves bars unnamed.
+    return max(HEIGHT, 26 * rows + 50)
+
+
+def lines_over_time(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    series: str,
+    y_title: str,
+    tooltip: list,
+    reverse_y: bool = False,
+    legend_columns: int = 2,
+) -> alt.Chart | None:
+    """One line per series, points on every day so that short histories still read as data.
+
+    Clicking a legend entry brings its line forward; `reverse_y` puts rank 1 at the top.
+    """
+    if frame.empty:
+        return None
+    scale = alt.Scale(reverse=True, zero=False, domainMin=1, nice=False) if reverse_y else alt.Scale(zero=True)
+    selection = alt.selection_point(fields=[series], bind="legend")
+    return (
+        alt.Chart(frame)
+        .mark_line(point=alt.OverlayMarkDef(size=60, filled=True), strokeWidth=2.5)
+        .encode(
+            x=day_axis(x),
+            y=alt.Y(f"{y}:Q", title=y_title, scale=scale),
+            color=alt.Color(
+                f"{series}:N",
+                title=None,
+                scale=alt.Scale(range=SERIES),
+                legend=alt.Legend(orient="bottom", columns=legend_columns, labelLimit=300),
+            ),
+            # The same as alt.condition(selection, ...), built directly for the reason given in `tips`.
+            opacity=alt.OpacityValue(
+                0.15, condition=alt.ConditionalParameterValueDefnumberExprRef(param=selection.name, value=1.0)
+            ),
+            tooltip=tips(*tooltip),
+        )
+        .add_params(selection)
+        # Streamlit fits the whole chart, legend included, into its height: give the legend its rows.
+        .properties(height=HEIGHT + 24 * math.ceil(frame[series].nunique() / legend_columns))
+    )
+
+
+def ranked_bars(
+    frame: pd.DataFrame, value: str, label: str, value_title: str, tooltip: list, color: str = GREEN
+) -> alt.Chart | None:
+    """Horizontal bars, largest on top, labels readable in full."""
+    if frame.empty:
+        return None
+    base = alt.Chart().encode(
+        # Counts: whole-number ticks only.
+        x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(tickMinStep=1, format=",d")),
+        y=alt.Y(f"{label}:N", title=None, sort="-x", axis=alt.Axis(labelLimit=220)),
+        tooltip=tips(*tooltip),
+    )
+    bars = base.mark_bar(color=color, cornerRadiusEnd=3)
+    text = base.mark_text(align="left", dx=4, color="#d0d0d0").encode(text=alt.Text(f"{value}:Q", format=",.0f"))
+    return layered(frame, bars, text).properties(height=bar_height(len(frame)))
+
+
+def share_donut(frame: pd.DataFrame, value: str, category: str, colors: list[str] | None = None) -> alt.Chart | None:
+    if frame.empty:
+        return None
+    return (
+        alt.Chart(frame)
+        .mark_arc(innerRadius=70, stroke="#121212", strokeWidth=2)
+        .encode(
+            theta=alt.Theta(f"{value}:Q", stack=True),
+            color=alt.Color(
+                f"{category}:N", title=None, scale=alt.Scale(range=colors or SERIES), legend=alt.Legend(orient="right")
+            ),
+            tooltip=tips(category, alt.Tooltip(f"{value}:Q", format=",")),
+        )
+        .properties(height=HEIGHT)
+    )

@@ -1,0 +1,223 @@
+"""Playlist reach: which tracks sit in which tracked playlists, at which positions, and since when.
+
+The marts keep playlists by id (their names are not part of the marts), so a playlist is shown
+as the start of its id and its length.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts
+from dashboard.filters import Filters, sidebar, tracks_of
+from dashboard.queries import query
+
+ALL = "all"
+HEATMAP_TRACKS = 25
+BUMP_TRACKS = 8
+DARK_TEXT_UNTIL = 12
+
+
+def page() -> None:
+    st.title("Playlist reach")
+    filters = sidebar()
+    entries = query("playlist_entries", filters.start, filters.end)
+    if entries.empty:
+        st.caption(filters.label)
+        st.info("No playlist snapshot in these dates: widen the date range, or track playlists with `tunelake ingest`.")
+        return
+    labels = _playlist_labels(entries)
+    with st.sidebar:
+        playlist = st.selectbox(
+            "Playlist",
+            options=[ALL, *labels],
+            format_func=lambda key: "All tracked playlists" if key == ALL else labels.get(key, key),
+            key="playlist",
+            bind="query-params",
+            persist_state="session",
+        )
+    st.caption(f"Positions in the tracked playlists, snapshot by snapshot · {filters.label}")
+
+    entries = _described(entries, labels)
+    if playlist != ALL:
+        entries = entries[entries["playlist_id"] == playlist]
+    track_ids = tracks_of(filters)
+    if track_ids is not None:
+        entries = entries[entries["track_id"].isin(track_ids)]
+    if entries.empty:
+        st.info("None of the selected artists' tracks is in these playlists in these dates.")
+        return
+    latest = entries[entries["snapshot_date"] == entries.groupby("playlist_id")["snapshot_date"].transform("max")]
+
+    added = latest[(latest["added_at"].dt.date >= filters.start) & (latest["added_at"].dt.date <= filters.end)]
+    for column, (label, value, icon) in zip(
+        st.columns(4),
+        (
+            ("Playlists", latest["playlist_id"].nunique(), ":material/queue_music:"),
+            ("Tracks placed", latest["track_id"].nunique(), ":material/music_note:"),
+            ("Positions held", len(latest), ":material/format_list_numbered:"),
+            ("Added in these dates", len(added), ":material/playlist_add:"),
+        ),
+        strict=True,
+    ):
+        column.metric(label, f"{value:,}", icon=icon, border=True)
+
+    st.subheader("Who sits where")
+    st.caption("Tracks in the most playlists at the latest snapshot; the brighter the cell, the higher the position.")
+    charts.show(_heatmap(latest))
+
+    left, right = st.columns(2, gap="medium")
+    with left:
+        st.subheader("Reach over time")
+        st.caption("Playlist positions held by each artist's tracks, per day.")
+        charts.show(_reach(entries, filters), "No reach to show for these filters.")
+    with right:
+        st.subheader("When the tracks were added")
+        st.caption("Tracks in the playlists at the latest snapshot, by the month they were added.")
+        charts.show(_additions(latest), "No addition dates for these filters.")
+
+    st.subheader("Biggest position moves")
+    st.caption("Tracks whose position changed most between the first and the last snapshot shown.")
+    charts.show(_positions(entries), "No positions to show for these filters.")
+
+    st.subheader("Playlist contents")
+    table = latest.sort_values(["playlist", "playlist_position"])
+    table = table.assign(days_in=(table["snapshot_date"] - table["added_at"].dt.tz_localize(None)).dt.days)
+    st.dataframe(
+        table[["playlist", "playlist_position", "track_name", "artist_names", "added_at", "days_in"]],
+        hide_index=True,
+        column_config={
+            "playlist": "Playlist",
+            "playlist_position": st.column_config.NumberColumn("Position", format="%d"),
+            "track_name": "Track",
+            "artist_names": "Artists",
+            "added_at": st.column_config.DatetimeColumn("Added", format="YYYY-MM-DD"),
+            "days_in": st.column_config.NumberColumn("Days in playlist", format="%d"),
+        },
+        height=360,
+    )
+
+
+def _playlist_labels(entries: pd.DataFrame) -> dict[str, str]:
+    latest = entries[entries["snapshot_date"] == entries.groupby("playlist_id")["snapshot_date"].transform("max")]
+    sizes = latest.groupby("playlist_id").size().sort_values(ascending=False)
+    return {playlist_id: f"{playlist_id[:8]}… · {size} tracks" for playlist_id, size in sizes.items()}
+
+
+def _described(entries: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    tracks = query("tracks")[["track_id", "track_name", "artist_names", "primary_artist_name"]]
+    described = entries.merge(tracks, on="track_id", how="left")
+    return described.assign(
+        playlist=described["playlist_id"].map(labels),
+        track=described["track_name"] + " · " + described["primary_artist_name"],
+    )
+
+
+def _heatmap(latest: pd.DataFrame) -> alt.Chart | None:
+    reach = latest.groupby("track_id").agg(playlists=("playlist_id", "nunique"), best=("playlist_position", "min"))
+    top = reach.sort_values(["playlists", "best"], ascending=[False, True]).head(HEATMAP_TRACKS).index
+    cells = latest[latest["track_id"].isin(top)]
+    if cells.empty:
+        return None
+    order = list(reach.loc[top].index)
+    track_order = [cells.loc[cells["track_id"] == t, "track"].iloc[0] for t in order]
+    base = alt.Chart().encode(
+        x=alt.X("playlist:N", title=None, axis=alt.Axis(labelAngle=-30, labelLimit=180, orient="top")),
+        y=alt.Y("track:N", title=None, sort=track_order, axis=alt.Axis(labelLimit=300)),
+    )
+    rects = base.mark_rect(cornerRadius=3).encode(
+        color=alt.Color(
+            "playlist_position:Q",
+            title="Position",
+            scale=alt.Scale(scheme="greens", type="log"),
+            legend=alt.Legend(orient="right"),
+        ),
+        tooltip=charts.tips("track", "playlist", "playlist_position", alt.Tooltip("added_at:T", format="%Y-%m-%d")),
+    )
+    # Dark figures on the light (high) cells, light ones on the dark cells further down.
+    text = base.mark_text(fontSize=11).encode(
+        text=alt.Text("playlist_position:Q"),
+        color=alt.ColorValue(
+            "#f2f2f2",
+            condition=alt.ConditionalPredicateValueDefGradientstringnullExprRef(
+                test=f"datum.playlist_position <= {DARK_TEXT_UNTIL}", value="#121212"
+            ),
+        ),
+    )
+    return charts.layered(cells, rects, text).properties(height=24 * len(order) + 40)
+
+
+def _reach(entries: pd.DataFrame, filters: Filters) -> alt.Chart | None:
+    credited = query("track_artists")
+    names = query("artists").set_index("artist_id")["artist_name"]
+    placed = entries[["snapshot_date", "playlist_id", "track_id"]].merge(credited, on="track_id")
+    if filters.artist_ids:
+        placed = placed[placed["artist_id"].isin(filters.artist_ids)]
+    daily = placed.groupby(["snapshot_date", "artist_id"]).size().reset_index(name="positions")
+    if daily.empty:
+        return None
+    last_day = daily[daily["snapshot_date"] == daily["snapshot_date"].max()]
+    top = last_day.nlargest(6, "positions")["artist_id"] if not filters.artist_ids else daily["artist_id"].unique()
+    shown = daily[daily["artist_id"].isin(top)].assign(artist=lambda f: f["artist_id"].map(names))
+    return charts.lines_over_time(
+        shown,
+        "snapshot_date",
+        "positions",
+        "artist",
+        "Positions held",
+        ["artist", alt.Tooltip("snapshot_date:T", format="%b %d"), "positions"],
+    )
+
+
+def _positions(entries: pd.DataFrame) -> alt.Chart | None:
+    """The tracks whose position moved most between the first and the last snapshot shown.
+
+    When nothing moved, the top positions, so the chart is never empty while there are entries.
+    """
+    # A track listed twice in one playlist keeps its better position: one point a day.
+    keys = ["playlist_id", "track_id"]
+    daily = entries.groupby(["snapshot_date", *keys, "playlist", "track"], as_index=False)["playlist_position"].min()
+    pairs = daily.sort_values("snapshot_date").groupby(keys)["playlist_position"]
+    ranked = pd.DataFrame({"moved": (pairs.first() - pairs.last()).abs(), "best": pairs.min()}).reset_index()
+    chosen = ranked.sort_values(["moved", "best"], ascending=[False, True]).head(BUMP_TRACKS)[keys]
+    shown = daily.merge(chosen, on=keys)
+    shown = shown.assign(line=shown["track"] + " in " + shown["playlist_id"].str[:8] + "…")
+    return charts.lines_over_time(
+        shown,
+        "snapshot_date",
+        "playlist_position",
+        "line",
+        "Position (1 is the top)",
+        ["track", "playlist", alt.Tooltip("snapshot_date:T", format="%b %d"), "playlist_position"],
+        reverse_y=True,
+        legend_columns=3,
+    )
+
+
+def _additions(latest: pd.DataFrame) -> alt.Chart | None:
+    dated = latest.dropna(subset=["added_at"])
+    if dated.empty:
+        return None
+    months = dated["added_at"].dt.tz_localize(None).dt.to_period("M")
+    per_month = dated.assign(month=months.dt.strftime("%b %Y")).groupby(["month", "playlist"]).size()
+    per_month = per_month.reset_index(name="tracks")
+    # Every month on the axis, quiet ones too, so the gaps between bursts of additions show.
+    every_month = [m.strftime("%b %Y") for m in pd.period_range(months.min(), months.max(), freq="M")]
+    return (
+        alt.Chart(per_month)
+        .mark_bar()
+        .encode(
+            x=alt.X("month:O", title=None, scale=alt.Scale(domain=every_month), axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("tracks:Q", title="Tracks added"),
+            color=alt.Color(
+                "playlist:N",
+                title=None,
+                scale=alt.Scale(range=charts.SERIES),
+                legend=alt.Legend(orient="bottom", columns=2),
+            ),
+            tooltip=charts.tips("month", "playlist", "tracks"),
+        )
+        .properties(height=charts.HEIGHT)
+    )

@@ -1,0 +1,488 @@
+"""The Streamlit dashboard over demo marts: every page in headless Chromium, its filters, its failure modes.
+
+The marts come from three sandbox days (the loader's own path, then `dbt build` in a subprocess on
+a copy of the project: dbt run in this process would keep the DuckDB file locked against the
+dashboard's read-only connections). The dashboard runs as `streamlit run`, as `make dashboard`
+runs it, and is driven through Chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+import requests
+import sqlfluff
+import trino_sql_validator
+
+from dashboard.queries import SQL, render
+from dashboard.warehouse import WarehouseUnavailableError, configured_target, normalized
+from ingestion.pipeline import Settings
+from ingestion.transform import DBT_PROJECT_DIR, PROFILES_TEMPLATE
+from tests.browser import artifact, chromium_driver
+from tests.dbt.test_project import free_port, wait_for_port
+from tests.support import ingest_days
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "dashboard" / "app.py"
+DAYS = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
+WAIT_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Page:
+    slug: str
+    path: str
+    title: str
+    charts: int
+
+
+PAGES = [
+    Page("catalog", "", "Catalog overview", 4),
+    Page("trends", "trends", "Popularity trends", 5),
+    Page("playlists", "playlists", "Playlist reach", 4),
+    Page("listening", "listening", "My listening", 5),
+]
+
+# Per chart, how much vega has drawn: its data mark items (SVG), or its painted pixels (canvas).
+DRAWN_CHARTS = """
+const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];
+return charts.map(chart => {
+    const svg = chart.querySelector('svg.marks');
+    if (svg) { return svg.querySelectorAll('.role-mark > *').length; }
+    const canvas = chart.querySelector('canvas.marks');
+    if (!canvas || canvas.width === 0) { return 0; }
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] > 0) { painted += 1; } }
+    return painted;
+});
+"""
+ERRORS = '[data-testid="stException"], .stException, [data-testid="stAlertContentError"]'
+RUNNING = '[data-testid="stStatusWidget"]'
+
+
+# -- fixtures --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    """Marts built from three development-tier sandbox days, with the user's listening."""
+    root = tmp_path_factory.mktemp("dashboard")
+    settings = Settings(
+        raw_zone_url=str(root / "raw"), duckdb_path=str(root / "tunelake.duckdb"), pipelines_dir=str(root / "pipelines")
+    )
+    ingest_days(settings, DAYS)
+    project = root / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "profiles.yml"))
+    shutil.copyfile(PROFILES_TEMPLATE, project / "profiles.yml")
+    subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "build",
+            "--quiet",
+            "--project-dir",
+            project,
+            "--profiles-dir",
+            project,
+        ],
+        env={**os.environ, "TUNELAKE_DUCKDB_PATH": settings.duckdb_path, "TUNELAKE_TARGET": "duckdb"},
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return Path(settings.duckdb_path)
+
+
+@dataclass
+class Server:
+    url: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+
+def start_dashboard(duckdb_path: Path, log: Path) -> tuple[subprocess.Popen, Server]:
+    """`streamlit run dashboard/app.py` from the checkout, as `make dashboard` runs it."""
+    port = free_port()
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("streamlit")),
+                "run",
+                str(APP.relative_to(ROOT)),
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "TUNELAKE_DUCKDB_PATH": str(duckdb_path), "TUNELAKE_TARGET": "duckdb"},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_port(port)
+        deadline = time.monotonic() + 30
+        while requests.get(f"{url}/_stcore/health", timeout=5).text != "ok":
+            assert time.monotonic() < deadline, "the dashboard never became healthy"
+            time.sleep(0.2)
+    except BaseException:
+        stop(process)
+        raise
+    return process, Server(url, log)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def dashboard(warehouse, tmp_path_factory) -> Iterator[Server]:
+    process, server = start_dashboard(warehouse, tmp_path_factory.mktemp("streamlit") / "streamlit.log")
+    try:
+        yield server
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Tall enough that a screenshot holds the whole page.
+    driver = chromium_driver(1600, 3200)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+# -- browser helpers -------------------------------------------------------------------------------
+
+
+def open_page(driver, url: str, title: str, charts: int) -> list[int]:
+    """Load `url`, wait until the page is titled `title` and `charts` charts are drawn; their marks."""
+    driver.get(url)
+    return settle(driver, title, charts)
+
+
+def settle(driver, title: str, charts: int) -> list[int]:
+    """Wait until no script runs, the title shows and at least `charts` charts hold drawn marks.
+
+    Returns the number of marks drawn in each chart; an error on the page ends the wait at once.
+    """
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def ready(d) -> tuple[list[int], list[str]] | None:
+        if errors := error_texts(d):
+            return [], errors
+        if d.find_elements(By.CSS_SELECTOR, RUNNING):
+            return None
+        drawn = d.execute_script(DRAWN_CHARTS)
+        shown = title in [h.text for h in d.find_elements(By.TAG_NAME, "h1")]
+        return (drawn, []) if shown and sum(1 for marks in drawn if marks > 0) >= charts else None
+
+    drawn, errors = WebDriverWait(driver, WAIT_SECONDS, poll_frequency=0.1).until(ready)
+    assert errors == []
+    return drawn
+
+
+def error_texts(driver) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [element.text for element in driver.find_elements(By.CSS_SELECTOR, ERRORS)]
+
+
+def metric(driver, label: str) -> str:
+    from selenium.webdriver.common.by import By
+
+    for element in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stMetric"]'):
+        # The label's first line is its icon, a Material Symbols ligature such as `music_note`.
+        if element.find_element(By.CSS_SELECTOR, '[data-testid="stMetricLabel"]').text.splitlines()[-1] == label:
+            return element.find_element(By.CSS_SELECTOR, '[data-testid="stMetricValue"]').text.strip()
+    raise AssertionError(f"no metric {label!r}")
+
+
+def chart_labels(driver) -> str:
+    """Every text vega drew (axis labels, legends), to see which names a chart shows."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg text')]"
+        ".map(t => t.textContent).join('\\n');"
+    )
+
+
+def choose_artist(driver, name: str) -> None:
+    """Pick one artist in the sidebar's multiselect, as a person would: type, then click the match."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    box = driver.find_element(By.CSS_SELECTOR, '[data-testid="stSidebar"] [data-testid="stMultiSelect"] input')
+    box.click()
+    box.send_keys(name)
+
+    def option(d):
+        matches = [o for o in d.find_elements(By.CSS_SELECTOR, '[role="option"]') if o.text.strip() == name]
+        return matches[0] if matches else False
+
+    WebDriverWait(driver, WAIT_SECONDS).until(option).click()
+
+
+# -- the pages -------------------------------------------------------------------------------------
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+@pytest.mark.parametrize("page", PAGES, ids=[page.slug for page in PAGES])
+def test_every_page_draws_its_charts_without_an_error(dashboard, browser, page):
+    drawn = open_page(browser, f"{dashboard.url}/{page.path}", page.title, page.charts)
+    assert error_texts(browser) == []
+    assert len(drawn) >= page.charts
+    assert all(marks > 0 for marks in drawn), f"charts without marks: {drawn}"
+    screenshot = artifact(f"dashboard-{page.slug}.png")
+    browser.save_screenshot(str(screenshot))
+    assert screenshot.stat().st_size > 50_000
+    assert "Traceback" not in dashboard.output()
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_choosing_an_artist_narrows_every_page_and_follows_to_the_next(dashboard, browser, warehouse):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        artist_id, name = con.sql(
+            """
+            select plays.primary_artist_id, artists.artist_name
+            from marts.fct_plays as plays
+            inner join marts.dim_artists as artists on plays.primary_artist_id = artists.artist_id
+            group by plays.primary_artist_id, artists.artist_name
+            order by count(*) desc, artists.artist_name
+            limit 1
+            """
+        ).fetchone()
+        tracks, all_tracks = con.sql(
+            f"select count(distinct track_id), (select count(*) from marts.dim_tracks) "
+            f"from marts.dim_track_artists where artist_id = '{artist_id}'"
+        ).fetchone()
+        plays, all_plays = con.sql(
+            f"select count(*) filter (where track_id in (select track_id from marts.dim_track_artists "
+            f"where artist_id = '{artist_id}')), count(*) from marts.fct_plays"
+        ).fetchone()
+    assert 0 < tracks < all_tracks
+    assert 0 < plays < all_plays
+
+    open_page(browser, dashboard.url, "Catalog overview", 4)
+    assert metric(browser, "Tracks") == f"{all_tracks:,}"
+    labels_before = chart_labels(browser)
+    choose_artist(browser, name)
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda d: metric(d, "Tracks") == f"{tracks:,}")
+    settle(browser, "Catalog overview", 4)
+    assert metric(browser, "Artists") == "1"
+    labels = chart_labels(browser)
+    assert name in labels
+    assert len(labels) < len(labels_before)
+    # The filter lives in the URL, so the narrowed view can be bookmarked or shared.
+    assert "artist=" in browser.current_url
+
+    browser.find_element(By.CSS_SELECTOR, '[data-testid="stSidebarNav"] a[href$="/listening"]').click()
+    settle(browser, "My listening", 5)
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda d: metric(d, "Plays") == f"{plays:,}")
+    assert error_texts(browser) == []
+    selected = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebar"] [data-testid="stMultiSelect"]')
+    assert name in selected[0].text
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_the_pages_load_nothing_from_outside_the_local_server(dashboard, browser):
+    outside = set()
+    for page in PAGES:
+        open_page(browser, f"{dashboard.url}/{page.path}", page.title, page.charts)
+        # Usage statistics would go to data.streamlit.io, icons come from fonts.gstatic.com.
+        outside |= set(
+            browser.execute_script(
+                "return performance.getEntriesByType('resource').map(e => e.name)"
+                ".filter(n => !n.startsWith(arguments[0]) && !n.startsWith('data:') && !n.startsWith('blob:'));",
+                dashboard.url,
+            )
+        )
+    assert outside == set()
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_a_missing_warehouse_names_the_file_and_says_to_run_make_demo(browser, tmp_path):
+    missing = tmp_path / "nowhere" / "tunelake.duckdb"
+    process, server = start_dashboard(missing, tmp_path / "streamlit.log")
+    try:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        browser.get(server.url)
+        alert = WebDriverWait(browser, WAIT_SECONDS).until(
+            expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, '[data-testid="stAlertContentError"]'))
+        )
+        assert str(missing) in alert.text
+        assert "make demo" in alert.text
+        assert browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"], .stException') == []
+        browser.save_screenshot(str(artifact("dashboard-missing.png")))
+        assert "Traceback" not in server.output()
+    finally:
+        stop(process)
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_marts_not_built_yet_or_a_writer_holding_the_file_give_a_message_not_a_traceback(browser, tmp_path):
+    empty = tmp_path / "tunelake.duckdb"
+    duckdb.connect(str(empty)).close()
+    process, server = start_dashboard(empty, tmp_path / "streamlit.log")
+    try:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        alert = (By.CSS_SELECTOR, '[data-testid="stAlertContentError"]')
+        browser.get(server.url)
+        message = WebDriverWait(browser, WAIT_SECONDS).until(expected_conditions.visibility_of_element_located(alert))
+        assert "Could not read the marts" in message.text
+        assert "make demo" in message.text
+        # `tunelake ingest` or `dbt build` writing: DuckDB lets no other process open the file.
+        with duckdb.connect(str(empty)):
+            browser.get(f"{server.url}/listening")
+            message = WebDriverWait(browser, WAIT_SECONDS).until(
+                expected_conditions.visibility_of_element_located(alert)
+            )
+            assert "lock" in message.text
+        assert browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"], .stException') == []
+        assert "Traceback" not in server.output()
+    finally:
+        stop(process)
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_without_plays_my_listening_says_how_to_load_them_and_the_other_pages_still_draw(warehouse, browser, tmp_path):
+    quiet = tmp_path / "tunelake.duckdb"
+    shutil.copyfile(warehouse, quiet)
+    with duckdb.connect(str(quiet)) as con:
+        con.execute("delete from marts.fct_plays")
+        con.execute("delete from marts.fct_listening_daily")
+    process, server = start_dashboard(quiet, tmp_path / "streamlit.log")
+    try:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        browser.get(f"{server.url}/listening")
+        info = WebDriverWait(browser, WAIT_SECONDS).until(
+            expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, '[data-testid="stAlertContentInfo"]'))
+        )
+        assert "No plays" in info.text
+        assert "tunelake auth" in info.text
+        assert error_texts(browser) == []
+        browser.save_screenshot(str(artifact("dashboard-listening-empty.png")))
+        open_page(browser, f"{server.url}/trends", "Popularity trends", 5)
+        assert error_texts(browser) == []
+        assert "Traceback" not in server.output()
+    finally:
+        stop(process)
+
+
+# -- the SQL and the reader ------------------------------------------------------------------------
+
+
+def statements() -> dict[str, str]:
+    return {name: render(name, DAYS[0], DAYS[-1], ids=["4uLU6hMCjMI75M1A2tKUQC"]) for name in SQL}
+
+
+def test_every_query_is_valid_trino_for_athena_and_parses_as_snowflake():
+    problems = {}
+    for name, sql in statements().items():
+        result = trino_sql_validator.validate(sql, dialect="trino")
+        if not result.valid or result.warnings:
+            problems[name] = str(result.error) if not result.valid else "; ".join(map(str, result.warnings))
+        try:
+            sqlfluff.parse(sql, dialect="snowflake")
+        except sqlfluff.api.simple.APIParsingError as error:
+            problems[f"{name} (snowflake)"] = str(error)
+    assert problems == {}
+
+
+def test_a_duckdb_only_query_fails_the_portability_check():
+    duckdb_only = SQL["tracks"].replace("from marts.dim_tracks", "from marts.dim_tracks group by all")
+    assert not trino_sql_validator.validate(duckdb_only, dialect="trino").valid
+
+
+@pytest.mark.e2e
+def test_the_queries_run_on_the_demo_marts(warehouse):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for name, sql in statements().items():
+            assert con.execute(sql).description, name
+
+
+def test_an_id_that_is_not_a_spotify_id_never_reaches_the_sql():
+    with pytest.raises(ValueError, match="Spotify ids"):
+        render("track_signal", DAYS[0], DAYS[-1], ids=["x' or '1'='1"])
+
+
+def test_the_target_comes_from_the_environment_and_names_what_is_missing(tmp_path):
+    target = configured_target({"TUNELAKE_DUCKDB_PATH": str(tmp_path / "w.duckdb")})
+    assert (target.engine, target.setting("path")) == ("duckdb", str(tmp_path / "w.duckdb"))
+    with pytest.raises(WarehouseUnavailableError, match="SNOWFLAKE_USER, SNOWFLAKE_PRIVATE_KEY_PATH"):
+        configured_target({"TUNELAKE_TARGET": "snowflake", "SNOWFLAKE_ACCOUNT": "example"})
+    snowflake = configured_target(
+        {
+            "TUNELAKE_TARGET": "snowflake",
+            "SNOWFLAKE_ACCOUNT": "a",
+            "SNOWFLAKE_USER": "u",
+            "SNOWFLAKE_PRIVATE_KEY_PATH": "k",
+        }
+    )
+    assert snowflake.setting("role") == "TUNELAKE_READER"
+    with pytest.raises(WarehouseUnavailableError, match="ATHENA_S3_STAGING_DIR"):
+        configured_target({"TUNELAKE_TARGET": "athena"})
+    with pytest.raises(WarehouseUnavailableError, match="bigquery"):
+        configured_target({"TUNELAKE_TARGET": "bigquery"})
+
+
+def test_rows_get_the_same_types_whichever_driver_answered():
+    frame = normalized(
+        pd.DataFrame(
+            {
+                "observed_date": [date(2026, 11, 1), None],
+                "played_at": ["2026-11-01T10:00:00+01:00", None],
+                "change_7d": [None, None],
+                "signal_score": [Decimal("12"), None],
+                "track_name": ["Static", None],
+            }
+        )
+    )
+    assert str(frame["observed_date"].dtype) == "datetime64[ns]"
+    assert str(frame["played_at"].dtype) == "datetime64[ns, UTC]"
+    assert frame["played_at"].iloc[0].hour == 9
+    assert frame["change_7d"].dtype == float
+    assert frame["signal_score"].dtype == float
+    assert frame["track_name"].dtype == object
