@@ -15,12 +15,12 @@
 {%- endmacro %}
 
 {#
-    The first day an incremental run rebuilds, as a date literal, or none on a full build: the
-    last built day minus `incremental_lookback_days` (dbt_project.yml), so observations that
-    arrived after the last build (a re-run later the same day, a stopped run resumed) replace
-    their day. The date is looked up before the model's query runs, so the
-    engine filters on a constant: DuckDB, Snowflake and Athena prune days (zone maps,
-    micro-partitions, Iceberg partitions) on a literal, not on a subquery.
+    The first day an incremental run rebuilds, as a date, or none on a full build: the last
+    built day minus `incremental_lookback_days` (dbt_project.yml), so observations that arrived
+    after the last build (a re-run later the same day, a stopped run resumed) replace their day.
+    It is looked up before the model's query runs, so the engine filters on a constant: DuckDB,
+    Snowflake and Athena skip older days (zone maps, micro-partitions, Iceberg partitions) for a
+    literal, not for a subquery. Date arithmetic happens here, so the SQL holds literals only.
 #}
 {% macro incremental_since(date_column) -%}
     {#- `--vars '{offline_compile: true}'` compiles without asking the warehouse whether the
@@ -28,22 +28,24 @@
     {%- if var('offline_compile', false) or not execute or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set lookback = var('incremental_lookback_days', 1) -%}
-    {%- set query -%}
-        select cast({{ dbt.dateadd('day', -lookback, 'max(' ~ date_column ~ ')') }} as date) from {{ this }}
-    {%- endset -%}
-    {%- set since = run_query(query).columns[0].values()[0] -%}
-    {%- if since is none -%}
+    {%- set latest = run_query('select max(' ~ date_column ~ ') from ' ~ this).columns[0].values()[0] -%}
+    {%- if latest is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return("cast('" ~ (since | string)[:10] ~ "' as date)") }}
+    {%- set latest = modules.datetime.date.fromisoformat((latest | string)[:10]) -%}
+    {{ return(latest - modules.datetime.timedelta(days=var('incremental_lookback_days', 1))) }}
+{%- endmacro %}
+
+{# A date as a SQL literal every engine reads. #}
+{% macro date_literal(day) -%}
+    cast('{{ day.isoformat() }}' as date)
 {%- endmacro %}
 
 {# The filter of an incremental run: rows from `incremental_since` on (nothing on a full build). #}
 {% macro incremental_window(date_column) -%}
     {%- set since = incremental_since(date_column) -%}
     {%- if since is not none -%}
-        where {{ date_column }} >= {{ since }}
+        where {{ date_column }} >= {{ date_literal(since) }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -18,11 +18,9 @@ artists as (
 
 ),
 
--- The daily fact holds one row per album and observed day, deduplicated: cheaper to scan
--- for first and last seen than the observations, which are deduplicated on every read.
-album_popularity_daily as (
+album_observations as (
 
-    select * from {{ ref('fct_album_popularity_daily') }}
+    select * from {{ ref('stg_spotify__album_observations') }}
 
 ),
 
@@ -47,7 +45,7 @@ seen as (
         min(observed_date) as first_seen_date,
         max(observed_date) as last_seen_date
 
-    from album_popularity_daily
+    from album_observations
     group by album_id
 
 ),

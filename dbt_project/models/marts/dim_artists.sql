@@ -18,11 +18,9 @@ album_artists as (
 
 ),
 
--- The daily fact holds one row per artist and observed day, deduplicated: cheaper to scan
--- for first and last seen than the observations, which are deduplicated on every read.
-artist_popularity_daily as (
+artist_observations as (
 
-    select * from {{ ref('fct_artist_popularity_daily') }}
+    select * from {{ ref('stg_spotify__artist_observations') }}
 
 ),
 
@@ -55,7 +53,7 @@ seen as (
         min(observed_date) as first_seen_date,
         max(observed_date) as last_seen_date
 
-    from artist_popularity_daily
+    from artist_observations
     group by artist_id
 
 ),

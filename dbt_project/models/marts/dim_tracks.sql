@@ -18,8 +18,9 @@ tracks_with_artists as (
 
 ),
 
--- The daily fact holds one row per track and observed day, deduplicated: cheaper to scan
--- for first and last seen than the observations, which are deduplicated on every read.
+-- The daily fact holds one row per observation day of each track (its days come from the
+-- observations alone), deduplicated: cheaper to scan for first and last seen than the
+-- observations, which the staging view deduplicates on every read.
 track_popularity_daily as (
 
     select * from {{ ref('fct_track_popularity_daily') }}
