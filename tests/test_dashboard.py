@@ -9,6 +9,7 @@ runs it, and is driven through Chromium.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,7 @@ import pytest
 import requests
 import sqlfluff
 import trino_sql_validator
+import yaml
 
 from dashboard.queries import SQL, render
 from dashboard.warehouse import WarehouseUnavailableError, configured_target, normalized
@@ -486,3 +488,11 @@ def test_rows_get_the_same_types_whichever_driver_answered():
     assert frame["change_7d"].dtype == float
     assert frame["signal_score"].dtype == float
     assert frame["track_name"].dtype == object
+
+
+def test_the_dashboard_exposure_names_exactly_the_marts_its_queries_read():
+    exposures = yaml.safe_load((DBT_PROJECT_DIR / "models" / "marts" / "_marts__exposures.yml").read_text())
+    (dashboard,) = [e for e in exposures["exposures"] if e["name"] == "tunelake_dashboard"]
+    declared = {re.fullmatch(r"ref\('(\w+)'\)", ref)[1] for ref in dashboard["depends_on"]}
+    read = {table for sql in SQL.values() for table in re.findall(r"\bmarts\.(\w+)", sql)}
+    assert read == declared
