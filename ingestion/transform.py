@@ -19,6 +19,7 @@ MARTS = (
     "dim_albums",
     "dim_track_artists",
     "dim_album_artists",
+    "dim_playlists",
     "fct_playlist_tracks",
     "fct_track_popularity_daily",
     "fct_artist_popularity_daily",
