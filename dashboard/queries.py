@@ -56,6 +56,7 @@ SQL: dict[str, str] = {
         from marts.dim_albums
     """,
     "playlist_count": "select count(distinct playlist_id) as playlist_count from marts.fct_playlist_tracks",
+    "playlists": "select playlist_id, playlist_name, owner_name from marts.dim_playlists",
     # ---- popularity trends
     "track_trend_mix": """
         select observed_date, trend, count(*) as track_count

@@ -1,7 +1,7 @@
 """Playlist reach: which tracks sit in which tracked playlists, at which positions, and since when.
 
-The marts keep playlists by id (their names are not part of the marts), so a playlist is shown
-as the start of its id and its length.
+A playlist is shown by its name (dim_playlists) and its length; names need not be unique, the
+length tells two of the same name apart.
 """
 
 from __future__ import annotations
@@ -103,7 +103,11 @@ def page() -> None:
 def _playlist_labels(entries: pd.DataFrame) -> dict[str, str]:
     latest = entries[entries["snapshot_date"] == entries.groupby("playlist_id")["snapshot_date"].transform("max")]
     sizes = latest.groupby("playlist_id").size().sort_values(ascending=False)
-    return {playlist_id: f"{playlist_id[:8]}… · {size} tracks" for playlist_id, size in sizes.items()}
+    names = query("playlists").set_index("playlist_id")["playlist_name"].dropna().to_dict()
+    return {
+        playlist_id: f"{names.get(playlist_id) or playlist_id[:8] + '…'} · {size} tracks"
+        for playlist_id, size in sizes.items()
+    }
 
 
 def _described(entries: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:

@@ -39,6 +39,7 @@ SEMANTIC_MODELS = {
     "artist_popularity_daily",
     "album_popularity_daily",
     "playlist_tracks",
+    "playlists",
     "plays",
 }
 METRICS = {
@@ -222,6 +223,14 @@ BY_DAY_AND_PLAYLIST = {
     "avg_playlist_length": """
         select snapshot_date, playlist_id, count(*) / count(distinct playlist_id)
         from marts.fct_playlist_tracks group by 1, 2
+    """,
+}
+BY_DAY_AND_PLAYLIST_NAME = {
+    "playlist_appearances": """
+        select entries.snapshot_date, playlists.playlist_name, count(*)
+        from marts.fct_playlist_tracks as entries
+        inner join marts.dim_playlists as playlists on entries.playlist_id = playlists.playlist_id
+        group by 1, 2
     """,
 }
 
@@ -417,6 +426,11 @@ def test_track_metrics_by_their_artists_name_two_joins_away_equal_sql(built):
 @pytest.mark.e2e
 def test_playlist_metrics_by_playlist_equal_sql(built):
     assert compare(built, BY_DAY_AND_PLAYLIST, ("playlist",)) == []
+
+
+@pytest.mark.e2e
+def test_playlist_metrics_by_playlist_name_equal_sql_joining_the_playlists(built):
+    assert compare(built, BY_DAY_AND_PLAYLIST_NAME, ("playlist__playlist_name",)) == []
 
 
 @pytest.mark.e2e
