@@ -67,7 +67,7 @@ dashboard: install  ## Open the dashboard on 127.0.0.1:8501 over the marts (afte
 sandbox: install  ## Serve the Spotify sandbox API on 127.0.0.1:8765
 	$(BIN)/tunelake sandbox
 
-# About 10 minutes on 2 cores; the report goes to artifacts/bench-report.md (not committed).
+# About 8 minutes on 2 cores; the report goes to artifacts/bench-report.md (not committed).
 bench: install  ## Run the benchmark suite and write its report (not part of make test)
 	$(BIN)/uv sync --locked --inexact --compile-bytecode --all-extras --group bench
 	$(BIN)/python -m benchmarks.report
