@@ -31,10 +31,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -42,16 +39,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "dashboard" / "app.py"
+from tests.dashboard_server import APP, WAIT_SECONDS, dbt_build, free_port, start_dashboard, stop
+
 GOAL_SECONDS = 2.0
 SEED = 42
 LAST_DAY = date(2026, 11, 3)
 DAYS, QUICK_DAYS = 3, 2
 WARM_RELOADS = 3
-WAIT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -108,7 +103,6 @@ class Timing:
 
 def build_marts(root: Path, days: int) -> Path:
     """The demo's marts under `root`: sandbox days through the loader, then `dbt build` in a subprocess."""
-    from benchmarks.bench_transform import copy_project
     from ingestion.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, tracked_for
     from ingestion.pipeline import Settings, ingest
     from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
@@ -138,23 +132,7 @@ def build_marts(root: Path, days: int) -> Path:
                 requests_per_second=2_000,
             )
             ingest(settings, CatalogCrawler(client, tracked_for(catalog)))
-    project = copy_project(root)
-    # Its own process: dbt run here would hold the DuckDB file locked against the dashboard.
-    subprocess.run(  # noqa: S603
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "build",
-            "--quiet",
-            "--project-dir",
-            project,
-            "--profiles-dir",
-            project,
-        ],
-        env={**os.environ, "TUNELAKE_DUCKDB_PATH": settings.duckdb_path, "TUNELAKE_TARGET": "duckdb"},
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
+    dbt_build(Path(settings.duckdb_path), root)
     return Path(settings.duckdb_path)
 
 
@@ -166,60 +144,6 @@ def mart_rows(duckdb_path: Path) -> dict[str, int]:
 
 
 # -- the server and the browser --------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_dashboard(
-    duckdb_path: Path, log: Path, script: Path = APP, port: int | None = None
-) -> tuple[subprocess.Popen, str]:
-    """`streamlit run dashboard/app.py` as `make dashboard` runs it (or `script`); returns once it answers."""
-    port = port or free_port()
-    with log.open("a") as sink:
-        process = subprocess.Popen(  # noqa: S603
-            [
-                str(Path(sys.executable).with_name("streamlit")),
-                "run",
-                str(script.relative_to(ROOT) if script.is_relative_to(ROOT) else script),
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=ROOT,
-            env={**os.environ, "TUNELAKE_DUCKDB_PATH": str(duckdb_path), "TUNELAKE_TARGET": "duckdb"},
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        try:
-            if requests.get(f"{url}/_stcore/health", timeout=2).text == "ok":
-                return process, url
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            stop(process)
-            raise RuntimeError(f"the dashboard did not start:\n{log.read_text()[-2000:]}")
-        time.sleep(0.1)
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 def browser():

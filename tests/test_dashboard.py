@@ -8,12 +8,9 @@ runs it, and is driven through Chromium.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -23,7 +20,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-import requests
 import sqlfluff
 import trino_sql_validator
 import yaml
@@ -31,15 +27,12 @@ import yaml
 from dashboard.queries import SQL, render
 from dashboard.warehouse import WarehouseUnavailableError, configured_target, normalized
 from ingestion.pipeline import Settings
-from ingestion.transform import DBT_PROJECT_DIR, PROFILES_TEMPLATE
+from ingestion.transform import DBT_PROJECT_DIR
 from tests.browser import artifact, chromium_driver
-from tests.dbt.test_project import free_port, wait_for_port
+from tests.dashboard_server import WAIT_SECONDS, dbt_build, start_dashboard, stop
 from tests.support import ingest_days
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "dashboard" / "app.py"
 DAYS = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
-WAIT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -86,24 +79,7 @@ def warehouse(tmp_path_factory) -> Path:
         raw_zone_url=str(root / "raw"), duckdb_path=str(root / "tunelake.duckdb"), pipelines_dir=str(root / "pipelines")
     )
     ingest_days(settings, DAYS)
-    project = root / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "profiles.yml"))
-    shutil.copyfile(PROFILES_TEMPLATE, project / "profiles.yml")
-    subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "build",
-            "--quiet",
-            "--project-dir",
-            project,
-            "--profiles-dir",
-            project,
-        ],
-        env={**os.environ, "TUNELAKE_DUCKDB_PATH": settings.duckdb_path, "TUNELAKE_TARGET": "duckdb"},
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    dbt_build(Path(settings.duckdb_path), root)
     return Path(settings.duckdb_path)
 
 
@@ -116,52 +92,14 @@ class Server:
         return self.log.read_text()
 
 
-def start_dashboard(duckdb_path: Path, log: Path) -> tuple[subprocess.Popen, Server]:
-    """`streamlit run dashboard/app.py` from the checkout, as `make dashboard` runs it."""
-    port = free_port()
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("streamlit")),
-                "run",
-                str(APP.relative_to(ROOT)),
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-                "--server.headless",
-                "true",
-            ],
-            cwd=ROOT,
-            env={**os.environ, "TUNELAKE_DUCKDB_PATH": str(duckdb_path), "TUNELAKE_TARGET": "duckdb"},
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_port(port)
-        deadline = time.monotonic() + 30
-        while requests.get(f"{url}/_stcore/health", timeout=5).text != "ok":
-            assert time.monotonic() < deadline, "the dashboard never became healthy"
-            time.sleep(0.2)
-    except BaseException:
-        stop(process)
-        raise
+def serve(duckdb_path: Path, log: Path) -> tuple[subprocess.Popen, Server]:
+    process, url = start_dashboard(duckdb_path, log)
     return process, Server(url, log)
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def dashboard(warehouse, tmp_path_factory) -> Iterator[Server]:
-    process, server = start_dashboard(warehouse, tmp_path_factory.mktemp("streamlit") / "streamlit.log")
+    process, server = serve(warehouse, tmp_path_factory.mktemp("streamlit") / "streamlit.log")
     try:
         yield server
     finally:
@@ -336,7 +274,7 @@ def test_the_pages_load_nothing_from_outside_the_local_server(dashboard, browser
 @pytest.mark.browser
 def test_a_missing_warehouse_names_the_file_and_says_to_run_make_demo(browser, tmp_path):
     missing = tmp_path / "nowhere" / "tunelake.duckdb"
-    process, server = start_dashboard(missing, tmp_path / "streamlit.log")
+    process, server = serve(missing, tmp_path / "streamlit.log")
     try:
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support import expected_conditions
@@ -360,7 +298,7 @@ def test_a_missing_warehouse_names_the_file_and_says_to_run_make_demo(browser, t
 def test_marts_not_built_yet_or_a_writer_holding_the_file_give_a_message_not_a_traceback(browser, tmp_path):
     empty = tmp_path / "tunelake.duckdb"
     duckdb.connect(str(empty)).close()
-    process, server = start_dashboard(empty, tmp_path / "streamlit.log")
+    process, server = serve(empty, tmp_path / "streamlit.log")
     try:
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support import expected_conditions
@@ -392,7 +330,7 @@ def test_without_plays_my_listening_says_how_to_load_them_and_the_other_pages_st
     with duckdb.connect(str(quiet)) as con:
         con.execute("delete from marts.fct_plays")
         con.execute("delete from marts.fct_listening_daily")
-    process, server = start_dashboard(quiet, tmp_path / "streamlit.log")
+    process, server = serve(quiet, tmp_path / "streamlit.log")
     try:
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support import expected_conditions
