@@ -112,6 +112,7 @@ Where things are:
                      laid out as <table>/load_date=YYYY-MM-DD/<load_id>.<file_id>.jsonl.gz)
 
 Next:
+  make dashboard                         open the dashboard on http://127.0.0.1:8501
   make docs                              serve the dbt docs on http://127.0.0.1:8080
   .venv/bin/tunelake query "select * from marts.dim_tracks limit 10"
   cd dbt_project && ../.venv/bin/dbt build   (profile: dbt_project/profiles.yml)
