@@ -268,7 +268,7 @@ def load_warehouse(settings_: Settings, summary: RunSummary) -> None:
     last = pipeline.state.get("sources", {}).get(DATASET, {}).get("last_raw_load_id")
     pending = [i for i in _completed_raw_loads(settings_.raw_zone_url) if last is None or float(i) > float(last)]
     # Typed, columnar parquet files on every engine: DuckDB reads them natively, where insert
-    # statements took 6x the time and twice the memory; Snowflake and Athena COPY them from stage.
+    # statements took 4x the time and twice the memory; Snowflake and Athena COPY them from stage.
     table_format = "iceberg" if settings_.warehouse == "athena" else None
     for load_id in pending:
         pipeline.run(raw_zone(settings_.raw_zone_url, load_id, table_format), loader_file_format="parquet")
