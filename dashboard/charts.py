@@ -120,6 +120,22 @@ def ranked_bars(
     return layered(frame, bars, text).properties(height=bar_height(len(frame)))
 
 
+def change_bars(frame: pd.DataFrame, label: str, tooltip: list, label_limit: int) -> alt.Chart:
+    """One bar per row for its `change` in signal score, labelled by `label`: rises green, falls pink."""
+    frame = frame.assign(direction=frame["change"].gt(0).map({True: "rising", False: "falling"}))
+    return (
+        alt.Chart(frame)
+        .mark_bar(cornerRadiusEnd=3)
+        .encode(
+            x=alt.X("change:Q", title="Change in signal score"),
+            y=alt.Y(f"{label}:N", title=None, sort="-x", axis=alt.Axis(labelLimit=label_limit)),
+            color=alt.Color("direction:N", scale=TREND_COLORS, legend=None),
+            tooltip=tips(*tooltip),
+        )
+        .properties(height=bar_height(len(frame)))
+    )
+
+
 def share_donut(frame: pd.DataFrame, value: str, category: str, colors: list[str] | None = None) -> alt.Chart | None:
     if frame.empty:
         return None

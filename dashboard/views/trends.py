@@ -107,24 +107,14 @@ def _movers_chart(movers: pd.DataFrame) -> alt.Chart | None:
     top = pd.concat(
         [moving.nlargest(MOVERS_PER_SIDE, "change"), moving.nsmallest(MOVERS_PER_SIDE, "change")]
     ).drop_duplicates("track_id")
-    top = top[top["change"] != 0]
     if top.empty:
         return None
-    top = top.assign(
-        label=top["track_name"] + " · " + top["primary_artist_name"],
-        direction=top["change"].gt(0).map({True: "rising", False: "falling"}),
+    return charts.change_bars(
+        top.assign(label=top["track_name"] + " · " + top["primary_artist_name"]),
+        "label",
+        ["track_name", "primary_artist_name", "signal_score", "change", "daily_rank"],
+        label_limit=260,
     )
-    bars = (
-        alt.Chart(top)
-        .mark_bar(cornerRadiusEnd=3)
-        .encode(
-            x=alt.X("change:Q", title="Change in signal score"),
-            y=alt.Y("label:N", title=None, sort="-x", axis=alt.Axis(labelLimit=260)),
-            color=alt.Color("direction:N", scale=charts.TREND_COLORS, legend=None),
-            tooltip=charts.tips("track_name", "primary_artist_name", "signal_score", "change", "daily_rank"),
-        )
-    )
-    return bars.properties(height=charts.bar_height(len(top)))
 
 
 def _trend_mix(filters: Filters) -> alt.Chart | None:
@@ -174,21 +164,11 @@ def _artists(filters: Filters) -> None:
     with right:
         st.caption("Change in signal score from the first to the last day shown.")
         movers = pd.concat([change.nlargest(8, "change"), change.nsmallest(8, "change")]).drop_duplicates("artist_id")
-        movers = movers[movers["change"] != 0].assign(
-            direction=lambda f: f["change"].gt(0).map({True: "rising", False: "falling"})
-        )
+        movers = movers[movers["change"] != 0]
         chart = None
         if not movers.empty:
-            chart = (
-                alt.Chart(movers)
-                .mark_bar(cornerRadiusEnd=3)
-                .encode(
-                    x=alt.X("change:Q", title="Change in signal score"),
-                    y=alt.Y("artist:N", title=None, sort="-x", axis=alt.Axis(labelLimit=200)),
-                    color=alt.Color("direction:N", scale=charts.TREND_COLORS, legend=None),
-                    tooltip=charts.tips("artist", "first_score", "last_score", "change"),
-                )
-                .properties(height=charts.bar_height(len(movers)))
+            chart = charts.change_bars(
+                movers, "artist", ["artist", "first_score", "last_score", "change"], label_limit=200
             )
         charts.show(chart, "No artist's score changed in these dates.")
     with left:
