@@ -35,7 +35,7 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -103,35 +103,15 @@ class Timing:
 
 def build_marts(root: Path, days: int) -> Path:
     """The demo's marts under `root`: sandbox days through the loader, then `dbt build` in a subprocess."""
-    from ingestion.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, tracked_for
-    from ingestion.pipeline import Settings, ingest
-    from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
-    from ingestion.spotify import CatalogCrawler, SpotifyClient
-    from ingestion.spotify import settings as source_settings
+    from ingestion.demo import demo_days, ingest_sandbox_days
+    from ingestion.pipeline import Settings
 
     # The demo tracks playlists a development app may not read: their 404s are expected, not news.
     logging.getLogger("spotipy").setLevel(logging.CRITICAL)
     settings = Settings(
         raw_zone_url=str(root / "raw"), duckdb_path=str(root / "tunelake.duckdb"), pipelines_dir=str(root / "pipelines")
     )
-    catalog = Catalog(seed=SEED)
-    dates = [LAST_DAY - timedelta(days=offset) for offset in reversed(range(days))]
-    api = SandboxApi(catalog, tier="development", today=dates[0])
-    with SandboxServer(api) as server:
-        refresh_token = server.user_refresh_token(
-            DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, " ".join(source_settings.USER_SCOPES)
-        )
-        for day in dates:
-            api.clock.set_date(day)
-            client = SpotifyClient(
-                DEMO_CLIENT_ID,
-                DEMO_CLIENT_SECRET,
-                server.api_url,
-                server.token_url,
-                refresh_token=refresh_token,
-                requests_per_second=2_000,
-            )
-            ingest(settings, CatalogCrawler(client, tracked_for(catalog)))
+    ingest_sandbox_days(settings, demo_days(days, LAST_DAY), seed=SEED)
     dbt_build(Path(settings.duckdb_path), root)
     return Path(settings.duckdb_path)
 

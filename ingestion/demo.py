@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import duckdb
 
-from ingestion.pipeline import Settings, ingest
+from ingestion.pipeline import RunSummary, Settings, ingest
 from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
 from ingestion.spotify import CatalogCrawler, SpotifyClient, Tracked, parse_tracked
 from ingestion.spotify import settings as source_settings
@@ -51,7 +51,11 @@ def tracked_for(catalog: Catalog) -> Tracked:
     return parse_tracked(playlists, artists, albums, list(DEMO_QUERIES))
 
 
-def run_demo(settings: Settings, days: list[date], tier: str = "development", seed: int = 42) -> DemoResult:
+def ingest_sandbox_days(settings: Settings, days: list[date], tier: str = "development", seed: int = 42) -> RunSummary:
+    """The demo's ingestion: a sandbox whose user has authorized the demo, ingested day after day.
+
+    Returns the last day's run summary.
+    """
     catalog = Catalog(seed=seed)
     api = SandboxApi(catalog, tier=tier, today=days[0])
     tracked = tracked_for(catalog)
@@ -79,6 +83,11 @@ def run_demo(settings: Settings, days: list[date], tier: str = "development", se
                 f"{sum(summary.warehouse_rows.values())} rows into the warehouse in {summary.seconds:.1f} s, "
                 f"{len(summary.skipped)} ids skipped"
             )
+    return summary
+
+
+def run_demo(settings: Settings, days: list[date], tier: str = "development", seed: int = 42) -> DemoResult:
+    summary = ingest_sandbox_days(settings, days, tier, seed)
     for skipped in summary.skipped:
         click.echo(f"  skipped {skipped.kind} {skipped.entity_id}: {skipped.reason}")
     click.echo("Sandbox stopped. Building the dbt project (dbt build, dbt docs generate)...")
