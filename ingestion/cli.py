@@ -61,6 +61,13 @@ _seed_option = click.option("--seed", default=42, show_default=True, help="Seed 
 @_seed_option
 @click.option("--tracks", default=10_000, show_default=True, help="Approximate catalog size in tracks.")
 @click.option(
+    "--withheld",
+    default=0.02,
+    show_default=True,
+    type=click.FloatRange(0, 1, max_open=True),
+    help="Share of albums, artists and tracks that answer 404 when asked for by id.",
+)
+@click.option(
     "--date",
     "start_date",
     type=click.DateTime(["%Y-%m-%d"]),
@@ -85,6 +92,7 @@ def sandbox(
     tier: str,
     seed: int,
     tracks: int,
+    withheld: float,
     start_date: datetime | None,
     token_lifetime: int,
     latency_ms: float,
@@ -113,7 +121,7 @@ def sandbox(
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
     api = SandboxApi(
-        Catalog(seed=seed, tracks=tracks),
+        Catalog(seed=seed, tracks=tracks, withheld=withheld),
         tier=tier,
         today=start_date.date() if start_date else None,
         token_lifetime=token_lifetime,

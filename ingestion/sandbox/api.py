@@ -212,7 +212,9 @@ class SandboxApi:
                     raise fault.error
                 transport = fault.transport if fault else None
                 self._authorize_request(route, headers)
-            renderer = PayloadRenderer(self.catalog, f"{base}/v1", self.extended, self.clock.today())
+            renderer = PayloadRenderer(
+                self.catalog, f"{base}/v1", self.extended, self.clock.today(), market=params.get("market")
+            )
             response = route.handler(Request(params, body, headers, renderer, path_args))
             response.transport = transport
             return response
@@ -262,7 +264,9 @@ class SandboxApi:
         if len(entity_id) != 22 or not entity_id.isascii() or not entity_id.isalnum():
             raise ApiError(400, "Invalid base62 id")
         ref = self.catalog.decode_id(entity_id)
-        if ref is None or ref.kind != kind:
+        # The playable equivalent of a relinked track is a track of its own.
+        ref_kind = "track" if ref is not None and ref.kind == "relink" else ref.kind if ref else None
+        if ref is None or ref_kind != kind or self.catalog.is_withheld(kind, ref.index):
             raise ApiError(404, "Resource not found")
         return ref.index
 
@@ -282,7 +286,10 @@ class SandboxApi:
     # catalog ---------------------------------------------------------------------------------
 
     def _get_track(self, request: Request) -> Response:
-        return Response(200, request.renderer.track(self._lookup("track", request.path_args["id"])))
+        track_id = request.path_args["id"]
+        track = self._lookup("track", track_id)
+        as_playable = track_id == self.catalog.encode_id("relink", track)
+        return Response(200, request.renderer.track(track, as_playable=as_playable))
 
     def _get_album(self, request: Request) -> Response:
         return Response(200, request.renderer.album(self._lookup("album", request.path_args["id"])))
@@ -415,20 +422,34 @@ class SandboxApi:
         limit, offset = self._page(request.params, default=20, maximum=50)
         catalog = self.catalog
         followed = [p for p in range(catalog.playlist_count) if p % 4 == 1 and p not in catalog.owned_playlists()]
-        playlists = catalog.owned_playlists() + followed
-        items = [request.renderer.simplified_playlist(p) for p in playlists[offset : offset + limit]]
-        return Response(200, request.renderer.paging("/me/playlists", items, len(playlists), limit, offset))
+        renderer = request.renderer
+        # The legacy "Starred" list (no id) comes last.
+        playlists: list[int | None] = [*catalog.owned_playlists(), *followed, None]
+
+        def entry(playlist: int | None) -> dict[str, Any] | None:
+            if playlist is None:
+                return renderer.starred_playlist(len(self.listener.saved_tracks(self.clock.today())))
+            return None if catalog.is_null_entry("playlists", playlist) else renderer.simplified_playlist(playlist)
+
+        items = [entry(p) for p in playlists[offset : offset + limit]]
+        return Response(200, renderer.paging("/me/playlists", items, len(playlists), limit, offset))
 
     def _get_saved_tracks(self, request: Request) -> Response:
         limit, offset = self._page(request.params, default=20, maximum=50)
         saved = self.listener.saved_tracks(self.clock.today())
-        items = [request.renderer.saved_track(t, d) for t, d in saved[offset : offset + limit]]
+        items = [
+            None if self.catalog.is_null_entry("tracks", t) else request.renderer.saved_track(t, d)
+            for t, d in saved[offset : offset + limit]
+        ]
         return Response(200, request.renderer.paging("/me/tracks", items, len(saved), limit, offset))
 
     def _get_saved_albums(self, request: Request) -> Response:
         limit, offset = self._page(request.params, default=20, maximum=50)
         saved = self.listener.saved_albums(self.clock.today())
-        items = [request.renderer.saved_album(a, d) for a, d in saved[offset : offset + limit]]
+        items = [
+            None if self.catalog.is_null_entry("albums", a) else request.renderer.saved_album(a, d)
+            for a, d in saved[offset : offset + limit]
+        ]
         return Response(200, request.renderer.paging("/me/albums", items, len(saved), limit, offset))
 
     def _get_followed_artists(self, request: Request) -> Response:

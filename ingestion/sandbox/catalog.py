@@ -26,7 +26,18 @@ _MASK128 = (1 << 128) - 1
 _ID_MULTIPLIER = 0x9E3779B97F4A7C15F39CC0605CEDC835
 _ID_INVERSE = pow(_ID_MULTIPLIER, -1, 1 << 128)
 
-KINDS = ("artist", "album", "track", "playlist", "episode", "show")
+# `relink`: the playable equivalent a relinked track is answered under; `ghost`: a track
+# Spotify lists in playlists but no longer serves (empty name, duration 0).
+KINDS = ("artist", "album", "track", "playlist", "episode", "show", "relink", "ghost")
+GHOSTS = 64
+# Shares of the quirks real answers carry (shared/API-2026.md, "What real answers contain").
+# Each is decided per entity from the seed, so a quirk always hits the same entities.
+RELINKED_SHARE = 0.03  # tracks unavailable in the asked market (relinked with extended quota)
+LEGACY_SHARE = 0.08  # old tracks: recently played sends them without `album`, and no `popularity`
+RESTRICTED_ALBUM_SHARE = 0.02  # albums not playable in the market
+LONG_NAME_SHARE = 0.01  # names over 150 characters
+UNDATED_ALBUM_SHARE = 0.03  # albums released "0000"
+NULL_ENTRY_SHARE = 0.03  # entries of the user's library pages answered as null
 SANDBOX_USER_ID = "tunelake-sandbox"
 SANDBOX_USER_NAME = "Sandbox Listener"
 EPOCH = date(2026, 1, 1)
@@ -136,7 +147,7 @@ class EntityRef:
 
 @dataclass(frozen=True)
 class PlaylistEntry:
-    """One row of a playlist on a given day; `kind` is track, episode, local or missing."""
+    """One row of a playlist on a given day; `kind` is track, episode, local, ghost or missing."""
 
     kind: str
     index: int
@@ -150,12 +161,17 @@ class Catalog:
         seed: Everything derives from it; the same seed gives the same catalog.
         tracks: Approximate number of tracks (a few hundred up to millions).
         playlists: Number of playlists; about half belong to the sandbox user.
+        withheld: Share of albums, artists and tracks that answer 404 when asked for by id
+            (taken down, region-locked): other answers still mention them.
     """
 
-    def __init__(self, seed: int = 42, tracks: int = 10_000, playlists: int = 12) -> None:
+    def __init__(self, seed: int = 42, tracks: int = 10_000, playlists: int = 12, withheld: float = 0.02) -> None:
         if tracks < 50:
             raise ValueError(f"tracks must be at least 50, got {tracks}")
+        if not 0 <= withheld < 1:
+            raise ValueError(f"withheld must be between 0 and 1, got {withheld}")
         self.seed = seed
+        self.withheld = withheld
         self.playlist_count = playlists
         self.episode_count = 40
         self.show_count = 5
@@ -221,6 +237,8 @@ class Catalog:
             "playlist": self.playlist_count,
             "episode": self.episode_count,
             "show": self.show_count,
+            "relink": self.track_count,
+            "ghost": GHOSTS,
         }[kind]
 
     # structure -------------------------------------------------------------------------------
@@ -273,10 +291,33 @@ class Catalog:
         return self._name(1, album, 1 + _mix(self.seed, 12, album) % 3)
 
     def track_name(self, track: int) -> str:
+        if _unit(self.seed, 65, track) < LONG_NAME_SHARE:
+            return " - ".join(self._name(2, track + n, 3) for n in range(12))[:180]
         return self._name(2, track, 1 + _mix(self.seed, 13, track) % 3)
 
+    # quirks of real answers ------------------------------------------------------------------
+
+    def is_withheld(self, kind: str, index: int) -> bool:
+        """Whether Spotify answers 404 for this album, artist or track asked for by id."""
+        return kind in ("album", "artist", "track") and _unit(self.seed, 60, KINDS.index(kind), index) < self.withheld
+
+    def is_legacy_track(self, track: int) -> bool:
+        return _unit(self.seed, 61, track) < LEGACY_SHARE
+
+    def is_relinked(self, track: int) -> bool:
+        return _unit(self.seed, 62, track) < RELINKED_SHARE
+
+    def is_null_entry(self, listing: str, index: int) -> bool:
+        """Whether the entry for `index` in a library `listing` (`tracks`, `albums`, `playlists`) is null."""
+        return _unit(self.seed, 67, zlib.crc32(listing.encode()), index) < NULL_ENTRY_SHARE
+
+    def is_restricted_album(self, album: int) -> bool:
+        return _unit(self.seed, 63, album) < RESTRICTED_ALBUM_SHARE
+
     def album_release(self, album: int) -> tuple[str, str]:
-        """(release_date, precision) with the year/month/day precisions real albums have."""
+        """(release_date, precision) with the year/month/day precisions real albums have, and "0000"."""
+        if _unit(self.seed, 64, album) < UNDATED_ALBUM_SHARE:
+            return "0000", "year"
         day = date(1975, 1, 1) + timedelta(days=_mix(self.seed, 14, album) % (EPOCH - date(1975, 1, 1)).days)
         roll = _mix(self.seed, 15, album) % 20
         if roll == 0:
@@ -358,7 +399,7 @@ class Catalog:
         """The playlist's rows on `day`: candidates rotate in and out, order drifts daily.
 
         Every playlist also carries the quirks real ones have: a removed track (null), a
-        local file, a podcast episode (in some), and one track listed twice.
+        local file, a podcast episode and a "ghost" track (in some), and one track listed twice.
         """
         day_n = self.day_number(day)
         size = 40 + _mix(self.seed, 31, playlist) % 80
@@ -381,6 +422,9 @@ class Catalog:
         if playlist % 3 == 0:
             episode = _mix(self.seed, 37, playlist) % self.episode_count
             entries.insert(min(15, len(entries)), PlaylistEntry("episode", episode, day_n - 20))
+        if playlist % 4 == 0:
+            ghost = _mix(self.seed, 66, playlist) % GHOSTS
+            entries.insert(min(19, len(entries)), PlaylistEntry("ghost", ghost, day_n - 500))
         return entries
 
     def playlist_snapshot_id(self, playlist: int, day: date) -> str:
@@ -407,6 +451,8 @@ class Catalog:
         scores: dict[int, float] = {}
         for k in range(results):
             index = _mix(self.seed, 40, query_hash, kind_code, k) % self.count(kind)
+            if self.is_withheld(kind, index):
+                continue  # what Spotify will not serve it does not find either
             score = 1 - k / results + 0.25 * _unit(self.seed, 41, query_hash, index, day_n)
             scores[index] = max(score, scores.get(index, 0.0))
         return sorted(scores, key=lambda index: -scores[index])

@@ -27,7 +27,11 @@ class Play:
 
 
 class Listener:
-    """What the sandbox user has saved, follows, plays and tops, day by day."""
+    """What the sandbox user has saved, follows, plays and tops, day by day.
+
+    What Spotify withholds (`Catalog.is_withheld`) is in no list it serves whole; the user's
+    past plays still reference it.
+    """
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -53,15 +57,18 @@ class Listener:
     def saved_tracks(self, day: date) -> list[tuple[int, int]]:
         """(track, day number it was saved), most recently saved first."""
         rows = [(self._distinct(k, self.catalog.track_count, 58), -400 + k * 3) for k in self._growing(day, 3, -400)]
+        rows = [row for row in rows if not self.catalog.is_withheld("track", row[0])]
         return sorted(rows, key=lambda row: -row[1])
 
     def saved_albums(self, day: date) -> list[tuple[int, int]]:
         rows = {self.catalog.track_album(self._taste(k * 11 + 5)): -500 + k * 9 for k in self._growing(day, 9, -500)}
-        return sorted(rows.items(), key=lambda row: -row[1])
+        served = [(album, saved) for album, saved in rows.items() if not self.catalog.is_withheld("album", album)]
+        return sorted(served, key=lambda row: -row[1])
 
     def followed_artists(self, day: date) -> list[int]:
         """Followed artists, ordered by artist id as Spotify's cursor (`after`) expects."""
         artists = {self.catalog.track_artists(self._taste(k * 13 + 1))[0] for k in self._growing(day, 7, -600)}
+        artists = {a for a in artists if not self.catalog.is_withheld("artist", a)}
         return sorted(artists, key=lambda a: self.catalog.encode_id("artist", a))
 
     def top_tracks(self, time_range: str, day: date) -> list[int]:
@@ -71,13 +78,15 @@ class Listener:
             track = self._taste(k)
             score = _unit(self.seed, 51, k) + 0.4 * _unit(self.seed, 52, k, window, TIME_RANGES[time_range])
             scored[track] = max(score, scored.get(track, 0.0))
-        return sorted(scored, key=lambda t: -scored[t])[:TOP_SIZE]
+        served = [t for t in scored if not self.catalog.is_withheld("track", t)]
+        return sorted(served, key=lambda t: -scored[t])[:TOP_SIZE]
 
     def top_artists(self, time_range: str, day: date) -> list[int]:
         ranked: dict[int, None] = {}
         for track in self.top_tracks(time_range, day):
             for artist in self.catalog.track_artists(track):
-                ranked.setdefault(artist)
+                if not self.catalog.is_withheld("artist", artist):
+                    ranked.setdefault(artist)
         return list(ranked)[:TOP_SIZE]
 
     def plays_on(self, day: date) -> list[Play]:

@@ -25,13 +25,16 @@ class PayloadRenderer:
         base_url: What `href` and `next` links start with, e.g. `http://127.0.0.1:8765/v1`.
         extended: Whether the app has extended quota (deprecated fields present).
         day: The simulated date, for facts that change over time.
+        market: The request's market: tracks unavailable there are relinked (extended quota)
+            or marked unplayable (development mode, which lost `linked_from`).
     """
 
-    def __init__(self, catalog: Catalog, base_url: str, extended: bool, day: date) -> None:
+    def __init__(self, catalog: Catalog, base_url: str, extended: bool, day: date, market: str | None = None) -> None:
         self.catalog = catalog
         self.base_url = base_url
         self.extended = extended
         self.day = day
+        self.market = market
 
     # building blocks -------------------------------------------------------------------------
 
@@ -45,9 +48,12 @@ class PayloadRenderer:
             "uri": f"spotify:{kind}:{entity_id}",
         }
 
-    def _images(self, kind_code: int, index: int, entity_id: str) -> list[dict[str, Any]]:
+    def _images(self, kind_code: int, index: int, entity_id: str) -> list[dict[str, Any]] | None:
+        """Three sizes; none as `[]` or, as Spotify also answers, `null`. Playlist mosaics have no sizes."""
         if not self.catalog.has_images(kind_code, index):
-            return []
+            return None if index % 2 else []
+        if kind_code == 3:
+            return [{"url": f"https://mosaic.scdn.co/640/{entity_id}", "height": None, "width": None}]
         return [
             {"url": f"https://i.scdn.co/image/{entity_id}{size}", "height": size, "width": size}
             for size in (640, 300, 64)
@@ -101,7 +107,11 @@ class PayloadRenderer:
             "release_date": release_date,
             "release_date_precision": precision,
             "artists": [self.simplified_artist(a) for a in self.catalog.album_artists(album)],
+            # Not in the definition, sent anyway.
+            "is_playable": not self.catalog.is_restricted_album(album),
         }
+        if self.catalog.is_restricted_album(album):
+            payload["restrictions"] = {"reason": "market"}
         if self.extended:
             payload["available_markets"] = MARKETS
         return payload
@@ -133,8 +143,9 @@ class PayloadRenderer:
 
     # tracks ----------------------------------------------------------------------------------
 
-    def simplified_track(self, track: int) -> dict[str, Any]:
-        track_id = self.catalog.encode_id("track", track)
+    def simplified_track(self, track: int, as_playable: bool = False) -> dict[str, Any]:
+        """A track; `as_playable` renders the equivalent a relinked track is answered under, as itself."""
+        track_id = self.catalog.encode_id("relink" if as_playable else "track", track)
         album = self.catalog.track_album(track)
         payload = {
             "artists": [self.simplified_artist(a) for a in self.catalog.track_artists(track)],
@@ -147,18 +158,58 @@ class PayloadRenderer:
             "track_number": track - self.catalog.album_tracks(album).start + 1,
             "is_local": False,
         }
+        if self.market and not as_playable and self.catalog.is_relinked(track):
+            if self.extended:
+                # Answered under the playable equivalent's id; the id asked for is in `linked_from`.
+                payload.update(self._ref("track", self.catalog.encode_id("relink", track)))
+                payload["linked_from"] = self._ref("track", track_id)
+            else:
+                payload["is_playable"] = False
+                payload["restrictions"] = {"reason": "market"}
         if self.extended:
             payload["available_markets"] = MARKETS
             payload["preview_url"] = None
         return payload
 
-    def track(self, track: int) -> dict[str, Any]:
-        payload = self.simplified_track(track)
-        payload["album"] = self.simplified_album(self.catalog.track_album(track))
+    def track(self, track: int, as_playable: bool = False, with_album: bool = True) -> dict[str, Any]:
+        """A whole track; old tracks in recently played come `with_album=False`, as Spotify sends them."""
+        payload = self.simplified_track(track, as_playable)
+        if with_album:
+            payload["album"] = self.simplified_album(self.catalog.track_album(track))
         payload["external_ids"] = {"isrc": self.catalog.track_isrc(track)}
-        if self.extended:
+        if self.extended and not self.catalog.is_legacy_track(track):
+            # Tier signs are per field: old tracks lack popularity even with extended quota.
             payload["popularity"] = self.catalog.track_popularity(track, self.day)
         return payload
+
+    def ghost_track(self, ghost: int) -> dict[str, Any]:
+        """A track Spotify still lists in a playlist but no longer serves: empty name, duration 0."""
+        return {
+            "album": {
+                "album_type": None,
+                "total_tracks": 0,
+                "external_urls": {},
+                "href": None,
+                "id": None,
+                "images": [],
+                "name": "",
+                "release_date": None,
+                "release_date_precision": None,
+                "type": "album",
+                "uri": None,
+                "artists": [],
+            },
+            "artists": [],
+            "disc_number": 0,
+            "duration_ms": 0,
+            "explicit": False,
+            "external_ids": {},
+            **self._ref("track", self.catalog.encode_id("ghost", ghost)),
+            "is_local": False,
+            "is_playable": False,
+            "name": "",
+            "track_number": 0,
+        }
 
     def local_track(self, playlist: int) -> dict[str, Any]:
         """A local file in a playlist: no id, no uri of the catalog, `is_local` true."""
@@ -240,23 +291,29 @@ class PayloadRenderer:
     def playlist_item(self, playlist: int, entry: PlaylistEntry) -> dict[str, Any]:
         added_at = datetime.combine(EPOCH + timedelta(days=entry.added_day), time(12), tzinfo=UTC)
         owner = self.catalog.playlist_owner(playlist)
+        item: dict[str, Any] | None = None
         if entry.kind == "track":
-            item = self.track(entry.index)
+            # Entry flags sent since 2024, not in the definition.
+            item = {**self.track(entry.index), "episode": False, "track": True}
         elif entry.kind == "episode":
-            item = self.episode(entry.index)
+            item = {**self.episode(entry.index), "episode": True, "track": False}
         elif entry.kind == "local":
             item = self.local_track(playlist)
-        else:
-            item = None
-        payload = {
-            "added_at": added_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "added_by": {k: v for k, v in self.user(owner).items() if k != "display_name"},
+        elif entry.kind == "ghost":
+            item = self.ghost_track(entry.index)
+        editorial = self.catalog.playlist_is_editorial(playlist)
+        # Editorial playlists carry no date (the epoch) and no adder; old entries no adder either.
+        old = entry.added_day < self.catalog.day_number(self.day) - 300
+        adder = {k: v for k, v in self.user(owner).items() if k != "display_name"}
+        return {
+            "added_at": "1970-01-01T00:00:00Z" if editorial else added_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "added_by": None if editorial or old else adder,
             "is_local": entry.kind == "local",
+            # Since 2026 each entry carries its item under both names.
             "item": item,
+            "track": item,
+            "video_thumbnail": {"url": None},
         }
-        if self.extended:
-            payload["track"] = item
-        return payload
 
     def playlist_items(self, playlist: int, limit: int, offset: int) -> dict[str, Any]:
         entries = self.catalog.playlist_entries(playlist, self.day)
@@ -272,20 +329,23 @@ class PayloadRenderer:
         """
         playlist_id = self.catalog.encode_id("playlist", playlist)
         owner = self.catalog.playlist_owner(playlist)
+        description = f"Sandbox playlist {playlist + 1}, curated by {self.user(owner)['display_name']}."
         payload: dict[str, Any] = {
             "collaborative": self.catalog.playlist_is_collaborative(playlist),
-            "description": f"Sandbox playlist {playlist + 1}, curated by {self.user(owner)['display_name']}.",
+            "description": None if playlist % 3 == 2 else description,
             **self._ref("playlist", playlist_id),
             "images": self._images(3, playlist, playlist_id),
             "name": self.catalog.playlist_name(playlist),
             "owner": self.user(owner),
+            "primary_color": None if playlist % 2 else "#ffffff",
             "public": playlist % 5 != 4,
             "snapshot_id": self.catalog.playlist_snapshot_id(playlist, self.day),
         }
         if with_items:
+            # Since 2026 the entries come under both names.
             payload["items"] = self.playlist_items(playlist, limit=100 if self.extended else 50, offset=0)
+            payload["tracks"] = payload["items"]
         if self.extended:
-            payload["tracks"] = payload.get("items")
             payload["followers"] = {"href": None, "total": self.catalog.playlist_followers(playlist, self.day)}
         return payload
 
@@ -299,9 +359,28 @@ class PayloadRenderer:
             "total": len(self.catalog.playlist_entries(playlist, self.day)),
         }
         payload["items"] = reference
-        if self.extended:
-            payload["tracks"] = reference
+        payload["tracks"] = reference
         return payload
+
+    def starred_playlist(self, total: int) -> dict[str, Any]:
+        """The legacy "Starred" list some accounts still have in `/me/playlists`: no id at all."""
+        return {
+            "collaborative": False,
+            "description": None,
+            "external_urls": {},
+            "href": None,
+            "id": None,
+            "images": None,
+            "name": "Starred",
+            "owner": self.user(SANDBOX_USER_ID),
+            "primary_color": None,
+            "public": False,
+            "snapshot_id": None,
+            "items": {"href": None, "total": total},
+            "tracks": {"href": None, "total": total},
+            "type": "playlist",
+            "uri": f"spotify:user:{SANDBOX_USER_ID}:starred",
+        }
 
     # the sandbox user ----------------------------------------------------------------------
 
@@ -342,7 +421,8 @@ class PayloadRenderer:
                 "uri": ref["uri"],
             }
         return {
-            "track": self.track(play.track),
+            # Old tracks arrive without their album.
+            "track": self.track(play.track, with_album=not self.catalog.is_legacy_track(play.track)),
             "played_at": play.played_at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{play.played_at.microsecond // 1000:03d}Z",
             "context": context,
         }

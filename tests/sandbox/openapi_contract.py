@@ -9,11 +9,16 @@ The definition's `discriminator`s on `type` have no `mapping`, so a validator lo
 schema named `track`; the mapping (`track` -> `TrackObject`, `episode` -> `EpisodeObject`) is
 added, which is what the definition means.
 
-Known deviations are tolerated where Spotify's real answers contradict its definition, and
-nothing else: nulls the definition does not allow at `item`/`track` (a removed track in a
-playlist), `context` (a play outside any playlist or album), `next`/`cursors` (the last page
-of cursor paging) and the entries of batch answers for unknown ids; and a local file
-(`is_local: true`), which has `id: null` and null album fields.
+Known deviations are tolerated where Spotify's real answers contradict its definition
+(`shared/API-2026.md`, "What real answers contain"), and nothing else:
+- nulls the definition does not allow at `item`/`track` (a removed track in a playlist),
+  `context` (a play outside any playlist or album), `next`/`cursors` (the last page of cursor
+  paging), `images`, `height`/`width` (playlist mosaics), `added_by` (editorial and old
+  entries), `description`; the entries of batch answers for unknown ids and of library pages;
+- the deprecated `tracks` of playlists and `track` of their entries, which the 2026 API sends
+  beside `items`/`item` to every app;
+- a local file (`is_local: true`), which has `id: null` and null album fields, a "ghost" track
+  (empty name, duration 0, no album id), and the legacy "Starred" list, which has no id.
 """
 
 from __future__ import annotations
@@ -29,8 +34,22 @@ from referencing.jsonschema import DRAFT4
 
 SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "spotify" / "fixed-spotify-open-api.yml"
 SPEC_URI = "urn:spotify-openapi"
-NULLABLE_IN_PRACTICE = ("item", "track", "context", "next", "cursors")
-BATCHES = (["tracks"], ["albums"], ["artists"])
+NULLABLE_IN_PRACTICE = (
+    "item",
+    "track",
+    "context",
+    "next",
+    "cursors",
+    "images",
+    "height",
+    "width",
+    "added_by",
+    "description",
+)
+# Lists whose entries can be null: batch answers for unknown ids, library pages.
+NULLABLE_ENTRIES = (["tracks"], ["albums"], ["artists"], ["items"])
+# Deprecated, so forbidden to development-mode apps by the definition, but sent to every app.
+SENT_ANYWAY = ("tracks", "track")
 
 
 def _forbid_deprecated(node: Any) -> None:
@@ -40,7 +59,7 @@ def _forbid_deprecated(node: Any) -> None:
         deprecated = set()
         for part in parts:
             for name, schema in (part.get("properties") or {}).items():
-                if isinstance(schema, dict) and schema.get("deprecated"):
+                if isinstance(schema, dict) and schema.get("deprecated") and name not in SENT_ANYWAY:
                     part["properties"][name] = {"not": {}}
                     deprecated.add(name)
         for part in parts:
@@ -88,20 +107,30 @@ def _response_pointer(spec: dict[str, Any], spec_path: str, status: int) -> str:
     return f"/paths/{escaped}/get/responses/{status}/content/application~1json/schema"
 
 
+def _exempt(node: Any) -> bool:
+    """A local file, a ghost track or the legacy "Starred" list: real, and outside the definition."""
+    if not isinstance(node, dict):
+        return False
+    ghost = node.get("type") == "track" and node.get("name") == "" and node.get("duration_ms") == 0
+    starred = str(node.get("uri") or "").endswith(":starred")
+    return node.get("is_local") is True or ghost or starred
+
+
 def _tolerated(instance: Any, path: list[Any]) -> bool:
-    """At a null Spotify really sends (`NULLABLE_IN_PRACTICE`) or inside a local file."""
+    """At a null Spotify really sends (`NULLABLE_IN_PRACTICE`) or inside an exempt object."""
     node = instance
     for position, step in enumerate(path):
-        if isinstance(node, dict) and node.get("is_local") is True:
+        if _exempt(node):
             return True
         try:
             node = node[step]
         except (KeyError, IndexError, TypeError):
             return False
         last = position == len(path) - 1
-        if node is None and last and (step in NULLABLE_IN_PRACTICE or (isinstance(step, int) and path[:1] in BATCHES)):
+        entry = isinstance(step, int) and path[:1] in NULLABLE_ENTRIES
+        if node is None and last and (step in NULLABLE_IN_PRACTICE or entry):
             return True
-    return isinstance(node, dict) and node.get("is_local") is True
+    return _exempt(node)
 
 
 def contract_errors(tier: str, spec_path: str, status: int, body: Any) -> list[str]:
