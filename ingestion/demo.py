@@ -15,7 +15,7 @@ import duckdb
 
 from ingestion.pipeline import RunSummary, Settings, ingest
 from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
-from ingestion.spotify import CatalogCrawler, SpotifyClient, Tracked, parse_tracked
+from ingestion.spotify import CatalogCrawler, CrawlOptions, SpotifyClient, Tracked, parse_tracked
 from ingestion.spotify import settings as source_settings
 from ingestion.transform import MARTS, run_dbt
 
@@ -24,6 +24,8 @@ DEMO_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 (the sandbox accepts any pai
 DEMO_ARTISTS = 20
 DEMO_ALBUMS = (101, 202)
 DEMO_QUERIES = ("midnight", "golden hour")
+# A market, as a real configuration has: tracks not available there come relinked or unplayable.
+DEMO_MARKET = "DE"
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def ingest_sandbox_days(settings: Settings, days: list[date], tier: str = "devel
                 refresh_token=refresh_token,
                 requests_per_second=2_000,
             )
-            crawler = CatalogCrawler(client, tracked)
+            crawler = CatalogCrawler(client, tracked, CrawlOptions(market=DEMO_MARKET))
             summary = ingest(settings, crawler)
             click.echo(
                 f"[day {number}/{len(days)}] {day}: {sum(summary.requests.values())} requests, "

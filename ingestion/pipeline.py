@@ -32,6 +32,7 @@ from ingestion.spotify import CatalogCrawler, CrawlOptions, SpotifyClient, parse
 from ingestion.spotify import check_options as check_source_options
 from ingestion.spotify.crawler import Skipped
 from ingestion.spotify.helpers import ConfigurationError, RateLimitedError
+from ingestion.spotify.state import ENTITY_KINDS, CrawlState
 
 logger = logging.getLogger(__name__)
 
@@ -132,11 +133,14 @@ class RunSummary:
     raw_rows: dict[str, int] = field(default_factory=dict)
     warehouse_rows: dict[str, int] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
+    # Entries of Spotify's lists that were null (or had no id), skipped, per endpoint.
+    nulls: Counter[str] = field(default_factory=Counter)
     raw_load_ids: list[str] = field(default_factory=list)
     seconds: float = 0.0
     raw_zone_url: str = ""
     warehouse: str = ""
     tier: str | None = None
+    tier_reason: str | None = None
     stopped: str | None = None
     # Why the run stopped early: `rate_limited` (a long Retry-After) or `out_of_time` (its budget).
     stop_reason: str | None = None
@@ -144,15 +148,23 @@ class RunSummary:
     def format(self) -> str:
         """The end-of-run summary a person reads."""
         outcome = f"stopped early: {self.stopped}" if self.stopped else "finished"
+        tier = f"tier {self.tier} ({self.tier_reason})" if self.tier else "tier undecided (nothing needed it)"
         lines = [
             f"Ingestion {outcome}. {self.seconds:.1f} s, {sum(self.requests.values())} requests, "
-            f"{self.statuses.get(429, 0)} answered 429, tier {self.tier or 'unknown'}."
+            f"{self.statuses.get(429, 0)} answered 429, {tier}."
         ]
         for endpoint, count in sorted(self.requests.items()):
             lines.append(f"  {count:>7}  {endpoint}")
         lines.append(f"Rows (raw zone {self.raw_zone_url} -> warehouse {self.warehouse}):")
         for table in sorted(set(self.raw_rows) | set(self.warehouse_rows)):
             lines.append(f"  {self.raw_rows.get(table, 0):>7} -> {self.warehouse_rows.get(table, 0):>7}  {table}")
+        if self.nulls:
+            lines.append(f"Skipped {sum(self.nulls.values())} null entries in Spotify's lists (the rest loaded):")
+            lines.extend(f"  {count:>7}  {endpoint}" for endpoint, count in sorted(self.nulls.items()))
+        unavailable = Counter(s.kind for s in self.skipped if s.kind in ENTITY_KINDS)
+        if unavailable:
+            kinds = ", ".join(f"{count} {kind}s" for kind, count in sorted(unavailable.items()))
+            lines.append(f"Spotify would not serve {kinds}: kept as flagged rows (is_unavailable) in the marts.")
         if self.skipped:
             lines.append(f"Skipped {len(self.skipped)} id(s):")
             lines.extend(f"  {s.kind} {s.entity_id}: {s.reason}" for s in self.skipped)
@@ -281,11 +293,10 @@ def crawler_state(pipeline: dlt.Pipeline) -> dict[str, Any]:
     return pipeline.state.get("sources", {}).get(DATASET, {}).get("crawler", {})
 
 
-def _respect_cooldown(settings_: Settings, state: dict[str, Any], now: datetime) -> None:
-    until_text = state.get("cooldown_until")
-    if not until_text:
+def _respect_cooldown(settings_: Settings, state: CrawlState, now: datetime) -> None:
+    until = state.cooldown_until
+    if until is None:
         return
-    until = datetime.fromisoformat(until_text)
     remaining = (until - now).total_seconds()
     if remaining <= 0:
         return
@@ -308,7 +319,7 @@ def ingest(settings_: Settings, crawler: CatalogCrawler) -> RunSummary:
     _finish_pending(raw)
     raw.sync_destination()
     crawler.now = crawler.client.authenticate()
-    _respect_cooldown(settings_, crawler_state(raw), crawler.now)
+    _respect_cooldown(settings_, CrawlState(crawler_state(raw)), crawler.now)
     source = dlt.source(name=DATASET, max_table_nesting=0)(spotify_resources)(crawler)
     # The raw zone is history: every load is kept, the warehouse merges.
     for resource in source.resources.values():
@@ -320,7 +331,9 @@ def ingest(settings_: Settings, crawler: CatalogCrawler) -> RunSummary:
     summary.requests = crawler.client.requests
     summary.statuses = crawler.client.statuses
     summary.skipped = crawler.skipped
+    summary.nulls = crawler.nulls
     summary.tier = crawler.tier
+    summary.tier_reason = crawler.tier_reason
     summary.stopped = str(crawler.stopped) if crawler.stopped else None
     if crawler.stopped:
         summary.stop_reason = "rate_limited" if isinstance(crawler.stopped, RateLimitedError) else "out_of_time"

@@ -16,8 +16,9 @@ import dlt
 from dlt.sources import DltResource
 
 from ingestion.spotify import settings
-from ingestion.spotify.crawler import TIERS, CatalogCrawler, CrawlOptions, Tracked
+from ingestion.spotify.crawler import CatalogCrawler
 from ingestion.spotify.helpers import ConfigurationError, SpotifyClient, parse_spotify_id
+from ingestion.spotify.options import TIERS, CrawlOptions, Tracked
 
 
 def _as_list(value: Sequence[str] | str | None, field: str) -> list[str]:

@@ -25,6 +25,8 @@ REFRESH_DAYS = {
 SEARCH_DEPTH = 20
 SEARCH_TYPES = ("track", "artist", "album")
 TOP_TIME_RANGES = ("short_term", "medium_term", "long_term")
+# The user's library, each read once a day (`user:<key>` in the daily state).
+LIBRARY_KEYS = ("saved_tracks", "saved_albums", "following", "playlists")
 USER_SCOPES = (
     "user-read-recently-played",
     "user-top-read",
@@ -92,6 +94,7 @@ TABLES: dict[str, dict[str, Any]] = {
         "primary_key": ["track_id"],
         "columns": _cols(
             track_id="text",
+            playable_track_id="text",
             name="text",
             album_id="text",
             duration_ms="bigint",
@@ -100,6 +103,8 @@ TABLES: dict[str, dict[str, Any]] = {
             disc_number="bigint",
             track_number="bigint",
             popularity="bigint",
+            is_playable="bool",
+            restriction_reason="text",
             observed_at="timestamp",
         ),
     },
@@ -120,6 +125,8 @@ TABLES: dict[str, dict[str, Any]] = {
             label="text",
             popularity="bigint",
             image_url="text",
+            is_playable="bool",
+            restriction_reason="text",
             observed_at="timestamp",
         ),
     },
@@ -199,6 +206,19 @@ TABLES: dict[str, dict[str, Any]] = {
     "album_observations": {
         "primary_key": ["album_id", "observed_date"],
         "columns": _cols(album_id="text", observed_date="date", popularity="bigint", observed_at="timestamp"),
+    },
+    "unavailable_entities": {
+        "primary_key": ["entity_type", "entity_id", "observed_date"],
+        "columns": _cols(
+            entity_type="text",
+            entity_id="text",
+            observed_date="date",
+            name="text",
+            album_id="text",
+            reason="text",
+            status="bigint",
+            observed_at="timestamp",
+        ),
     },
     "artist_observations": {
         "primary_key": ["artist_id", "observed_date"],
