@@ -8,9 +8,11 @@
 
 {% macro default__normalize_release_date(release_date, precision) -%}
     cast(
-        case {{ precision }}
-            when 'year' then {{ dbt.concat([release_date, "'-01-01'"]) }}
-            when 'month' then {{ dbt.concat([release_date, "'-01'"]) }}
+        case
+            -- Spotify also answers "0000" (unknown): no date.
+            when {{ release_date }} like '0000%' then null
+            when {{ precision }} = 'year' then {{ dbt.concat([release_date, "'-01-01'"]) }}
+            when {{ precision }} = 'month' then {{ dbt.concat([release_date, "'-01'"]) }}
             else {{ release_date }}
         end
         as date

@@ -103,6 +103,8 @@ days as (
         album_id,
         observed_date
     from all_days
+    -- Tracks Spotify sent without their album count for no album.
+    where album_id is not null
 
 ),
 

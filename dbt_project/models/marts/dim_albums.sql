@@ -2,7 +2,7 @@ with
 
 albums as (
 
-    select * from {{ ref('stg_spotify__albums') }}
+    select * from {{ ref('int_albums') }}
 
 ),
 
@@ -14,7 +14,7 @@ album_artists as (
 
 artists as (
 
-    select * from {{ ref('stg_spotify__artists') }}
+    select * from {{ ref('int_artists') }}
 
 ),
 
@@ -64,10 +64,16 @@ final as (
         primary_artists.primary_artist_name,
         albums.label,
         albums.image_url,
+        albums.restriction_reason,
+        albums.unavailable_reason,
 
         -- numerics
         albums.total_tracks,
         albums.popularity as latest_popularity,
+
+        -- booleans
+        albums.is_playable,
+        albums.is_unavailable,
 
         -- dates
         albums.release_date,

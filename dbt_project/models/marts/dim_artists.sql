@@ -2,7 +2,7 @@ with
 
 artists as (
 
-    select * from {{ ref('stg_spotify__artists') }}
+    select * from {{ ref('int_artists') }}
 
 ),
 
@@ -67,12 +67,16 @@ final as (
         -- strings
         artists.artist_name,
         artists.image_url,
+        artists.unavailable_reason,
 
         -- numerics
         coalesce(track_counts.track_count, 0) as track_count,
         coalesce(album_counts.album_count, 0) as album_count,
         artists.popularity as latest_popularity,
         artists.followers as latest_followers,
+
+        -- booleans
+        artists.is_unavailable,
 
         -- dates
         seen.first_seen_date,

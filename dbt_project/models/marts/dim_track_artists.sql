@@ -8,7 +8,7 @@ track_artists as (
 
 artists as (
 
-    select * from {{ ref('stg_spotify__artists') }}
+    select * from {{ ref('int_artists') }}
 
 ),
 

@@ -1,5 +1,12 @@
 with
 
+members as (
+
+    select * from {{ ref('int_entity_members') }}
+    where entity_type = 'track'
+
+),
+
 tracks as (
 
     select * from {{ ref('stg_spotify__tracks') }}
@@ -8,7 +15,7 @@ tracks as (
 
 albums as (
 
-    select * from {{ ref('stg_spotify__albums') }}
+    select * from {{ ref('int_albums') }}
 
 ),
 
@@ -43,16 +50,19 @@ final as (
 
     select
         -- ids
-        tracks.track_id,
-        tracks.album_id,
+        members.entity_id as track_id,
+        coalesce(tracks.album_id, members.referenced_album_id) as album_id,
         tracks_with_artists.primary_artist_id,
+        tracks.playable_track_id,
         tracks.isrc,
 
         -- strings
-        tracks.track_name,
+        coalesce(tracks.track_name, members.referenced_name) as track_name,
         albums.album_name,
         tracks_with_artists.primary_artist_name,
         tracks_with_artists.artist_names,
+        tracks.restriction_reason,
+        members.unavailable_reason,
 
         -- numerics
         tracks.duration_ms,
@@ -63,6 +73,10 @@ final as (
 
         -- booleans
         tracks.is_explicit,
+        tracks.is_playable,
+        coalesce(tracks.is_relinked, false) as is_relinked,
+        coalesce(tracks.is_ghost, false) as is_ghost,
+        members.is_unavailable,
 
         -- dates
         albums.release_date,
@@ -70,13 +84,15 @@ final as (
         seen.first_seen_date,
         seen.last_seen_date
 
-    from tracks
+    from members
+    left join tracks
+        on members.entity_id = tracks.track_id
     left join albums
-        on tracks.album_id = albums.album_id
+        on coalesce(tracks.album_id, members.referenced_album_id) = albums.album_id
     left join tracks_with_artists
-        on tracks.track_id = tracks_with_artists.track_id
+        on members.entity_id = tracks_with_artists.track_id
     left join seen
-        on tracks.track_id = seen.track_id
+        on members.entity_id = seen.track_id
 
 )
 

@@ -20,6 +20,7 @@ renamed as (
         image_url,
         release_date as release_date_raw,
         release_date_precision,
+        restriction_reason,
 
         -- dates
         {{ normalize_release_date('release_date', 'release_date_precision') }} as release_date,
@@ -27,6 +28,9 @@ renamed as (
         -- numerics
         total_tracks,
         popularity,
+
+        -- booleans
+        is_playable,
 
         -- timestamps
         observed_at as last_observed_at

@@ -26,7 +26,11 @@ renamed as (
         snapshot_date,
 
         -- timestamps
-        added_at,
+        -- Editorial playlists give every entry the epoch (1970-01-01): no date, not a date.
+        case
+            when {{ utc_date('added_at') }} < cast('2000-01-01' as date) then null
+            else added_at
+        end as added_at,
         observed_at
 
     from source

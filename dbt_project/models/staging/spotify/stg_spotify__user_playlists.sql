@@ -27,6 +27,8 @@ renamed as (
         observed_at as last_observed_at
 
     from source
+    -- The legacy "Starred" list has no id; nothing can key or join it.
+    where playlist_id is not null
 
 )
 
