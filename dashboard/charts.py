@@ -20,6 +20,12 @@ SERIES = ["#1ed760", "#4f9cf9", "#f5b040", "#f0557f", "#b18cfe", "#2dd4bf", "#fb
 HEIGHT = 300
 
 
+def track_label(frame: pd.DataFrame) -> pd.Series:
+    """The label "Track · Artist" of each row; a track Spotify no longer names, or an unknown artist, says so."""
+    name = frame["track_name"].replace("", None).fillna("(no name)")
+    return name + " · " + frame["primary_artist_name"].fillna("(unknown artist)")
+
+
 def tips(*fields: str | alt.Tooltip) -> list[alt.Tooltip]:
     """Tooltip channels as objects.
 

@@ -48,8 +48,10 @@ SQL: dict[str, str] = {
     "tracks": """
         select
             track_id, album_id, primary_artist_id, track_name, album_name, primary_artist_name,
-            artist_names, duration_ms, is_explicit, release_date, first_seen_date
+            artist_names, duration_ms, is_explicit, release_date, first_seen_date, is_unavailable
         from marts.dim_tracks
+        -- Ghost tracks (listed, no longer served) are not catalog.
+        where not is_ghost
     """,
     "albums": """
         select album_id, album_name, album_type, primary_artist_name, total_tracks, release_date, first_seen_date
@@ -74,7 +76,7 @@ SQL: dict[str, str] = {
             trends.track_id, tracks.track_name, tracks.primary_artist_name, trends.trend,
             trends.signal_score, trends.change_1d, trends.change_7d, trends.daily_rank, trends.observed_date
         from marts.fct_track_trends_daily as trends
-        inner join marts.dim_tracks as tracks on trends.track_id = tracks.track_id
+        inner join marts.dim_tracks as tracks on trends.track_id = tracks.track_id and not tracks.is_ghost
         where trends.observed_date = (
             select max(observed_date) from marts.fct_track_trends_daily where observed_date between {start} and {end}
         )

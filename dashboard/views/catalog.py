@@ -40,6 +40,13 @@ def page() -> None:
             border=True,
         )
     columns[3].metric("Tracked playlists", f"{playlist_count:,}", icon=":material/queue_music:", border=True)
+    unavailable = int(tracks["is_unavailable"].fillna(False).sum())
+    if unavailable:
+        st.caption(
+            f"{unavailable:,} of the tracks are referenced by playlists, albums or plays but Spotify would not "
+            "serve them (taken down or region-locked): they count, with the name the referencing answer carried. "
+            "Ghost tracks (listed in playlists with no name and no duration) are left out."
+        )
 
     left, right = st.columns([3, 2], gap="medium")
     with left:

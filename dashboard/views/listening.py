@@ -66,7 +66,7 @@ def page() -> None:
         )
     with right:
         st.subheader("Top tracks")
-        tracks = plays.assign(track=plays["track_name"] + " · " + plays["primary_artist_name"])
+        tracks = plays.assign(track=charts.track_label(plays))
         top_tracks = tracks.groupby("track").size().nlargest(TOP).reset_index(name="plays")
         charts.show(charts.ranked_bars(top_tracks, "plays", "track", "Plays", ["track", "plays"], color=charts.BLUE))
 

@@ -115,7 +115,7 @@ def _described(entries: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     described = entries.merge(tracks, on="track_id", how="left")
     return described.assign(
         playlist=described["playlist_id"].map(labels),
-        track=described["track_name"] + " · " + described["primary_artist_name"],
+        track=charts.track_label(described),
     )
 
 

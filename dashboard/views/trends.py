@@ -54,7 +54,7 @@ def page() -> None:
     st.subheader("Signal score of tracks")
     moving = movers[movers["trend"].isin(["rising", "falling"])].sort_values("change", key=abs, ascending=False)
     ranked = pd.concat([moving, movers.sort_values("daily_rank")]).drop_duplicates("track_id")
-    labels = dict(zip(ranked["track_id"], ranked["track_name"] + " · " + ranked["primary_artist_name"], strict=True))
+    labels = dict(zip(ranked["track_id"], charts.track_label(ranked), strict=True))
     chosen = st.multiselect(
         "Tracks",
         options=list(labels),
@@ -66,7 +66,7 @@ def page() -> None:
     )
     if chosen:
         signal = query("track_signal", filters.start, filters.end, ids=chosen)
-        signal["track"] = signal["track_name"] + " · " + signal["primary_artist_name"]
+        signal["track"] = charts.track_label(signal)
         chart = charts.lines_over_time(
             signal,
             "observed_date",
@@ -110,7 +110,7 @@ def _movers_chart(movers: pd.DataFrame) -> alt.Chart | None:
     if top.empty:
         return None
     return charts.change_bars(
-        top.assign(label=top["track_name"] + " · " + top["primary_artist_name"]),
+        top.assign(label=charts.track_label(top)),
         "label",
         ["track_name", "primary_artist_name", "signal_score", "change", "daily_rank"],
         label_limit=260,
