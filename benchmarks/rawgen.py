@@ -186,13 +186,14 @@ def _history(table: str, scale: Scale) -> str:
     top_track = favourite_track.format(kind="'top ' || tr.time_range", key="rk.rank", day="r.d // tr.period")
     queries = {
         "tracks": f"""
-            SELECT t.id AS track_id, title('track', t.k) AS name, al.id AS album_id,
+            SELECT t.id AS track_id, t.id AS playable_track_id, title('track', t.k) AS name, al.id AS album_id,
                 90000 + rnd(270000, 'duration', t.k, 0) AS duration_ms,
                 rnd(8, 'explicit', t.k, 0) = 0 AS is_explicit,
                 'QZ' || substr(to_hex(hash('isrc', t.k)), 1, 3) || lpad(rnd(10000000, 'isrc', t.k, 0)::VARCHAR, 7, '0')
                     AS isrc,
                 1 AS disc_number, t.k // {a} + 1 AS track_number,
-                popularity('track', t.k, r.d) AS popularity, observed_at('track', t.k, r.d) AS observed_at, r.d AS _day
+                popularity('track', t.k, r.d) AS popularity, TRUE AS is_playable, NULL AS restriction_reason,
+                observed_at('track', t.k, r.d) AS observed_at, r.d AS _day
             FROM {SCRATCH}.track_ids AS t
             INNER JOIN {SCRATCH}.album_ids AS al ON al.k = t.k % {a}
             CROSS JOIN {days}
@@ -216,6 +217,7 @@ def _history(table: str, scale: Scale) -> str:
                 lpad(rnd(1000000000000, 'upc', al.k, 0)::VARCHAR, 12, '0') AS upc,
                 {_sql_list(LABELS)}[rnd({len(LABELS)}, 'label', al.k, 0) + 1] AS label,
                 popularity('album', al.k, r.d) AS popularity, image_url('album', al.k) AS image_url,
+                TRUE AS is_playable, NULL AS restriction_reason,
                 observed_at('album', al.k, r.d) AS observed_at, r.d AS _day
             FROM (
                 SELECT *, DATE '1960-01-01' + rnd(24000, 'released', k, 0)::INTEGER AS released,
@@ -381,6 +383,13 @@ def _history(table: str, scale: Scale) -> str:
             FROM {SCRATCH}.playlist_ids AS p
             CROSS JOIN {days}
             WHERE p.k < 20
+        """,
+        # Every generated entity is served: nothing is unavailable.
+        "unavailable_entities": f"""
+            SELECT NULL AS entity_type, NULL AS entity_id, NULL::DATE AS observed_date, NULL AS name,
+                NULL AS album_id, NULL AS reason, NULL::BIGINT AS status, NULL::TIMESTAMPTZ AS observed_at, r.d AS _day
+            FROM {days}
+            WHERE FALSE
         """,
         "artist_albums": f"""
             SELECT ar.id AS artist_id, al.id AS album_id, album_type(al.k) AS album_group,
