@@ -54,6 +54,10 @@ def refresh_token(server: SandboxServer) -> str:
     return answer.json()["refresh_token"]
 
 
+# A market, as a real configuration has: tracks unavailable there come relinked or unplayable.
+MARKET = "DE"
+
+
 def crawler_for(server: SandboxServer, user: bool = False, tier: str = "auto", **client_options) -> CatalogCrawler:
     client = SpotifyClient(
         "test-client",
@@ -65,7 +69,7 @@ def crawler_for(server: SandboxServer, user: bool = False, tier: str = "auto", *
         retry_base=0.05,
         **client_options,
     )
-    return CatalogCrawler(client, tracked_for(server.api.catalog), CrawlOptions(tier=tier))
+    return CatalogCrawler(client, tracked_for(server.api.catalog), CrawlOptions(tier=tier, market=MARKET))
 
 
 def stats(server: SandboxServer) -> dict[tuple[str, int], int]:
