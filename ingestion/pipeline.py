@@ -28,7 +28,15 @@ from dlt.common.destination import Destination
 from dlt.sources import DltResource
 from dlt.sources.filesystem import filesystem
 
-from ingestion.spotify import CatalogCrawler, CrawlOptions, SpotifyClient, parse_tracked, settings, spotify_resources
+from ingestion.spotify import (
+    CatalogCrawler,
+    CrawlOptions,
+    SpotifyClient,
+    parse_tracked,
+    settings,
+    spotify_resources,
+    tables,
+)
 from ingestion.spotify import check_options as check_source_options
 from ingestion.spotify.crawler import Skipped
 from ingestion.spotify.helpers import ConfigurationError, RateLimitedError
@@ -268,7 +276,7 @@ def raw_zone(raw_zone_url: str, load_id: str, table_format: str | None = None) -
             columns=spec["columns"],
             table_format=table_format,
         )
-        for name, spec in settings.TABLES.items()
+        for name, spec in tables.TABLES.items()
     ]
 
 

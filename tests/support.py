@@ -12,7 +12,7 @@ import requests
 
 from ingestion.pipeline import Settings, ingest
 from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
-from ingestion.spotify import CatalogCrawler, CrawlOptions, SpotifyClient, Tracked, parse_tracked, settings
+from ingestion.spotify import CatalogCrawler, CrawlOptions, SpotifyClient, Tracked, parse_tracked, tables
 from ingestion.transform import MARTS, run_dbt
 from tests.conftest import LOOPBACK_REDIRECT, authorization_code
 
@@ -90,8 +90,7 @@ def table_counts(settings_: Settings) -> dict[str, int]:
             ).fetchall()
         }
         return {
-            t: con.sql(f"select count(*) from spotify.{t}").fetchone()[0] if t in present else 0
-            for t in settings.TABLES
+            t: con.sql(f"select count(*) from spotify.{t}").fetchone()[0] if t in present else 0 for t in tables.TABLES
         }
 
 

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from ingestion.pipeline import Settings, ingest
-from ingestion.spotify.settings import TABLES
+from ingestion.spotify.tables import TABLES
 from tests.standins import moto
 from tests.standins.moto import aws_environment, moto_server
 from tests.support import ALBUMS, ARTISTS, QUERIES, cli_environment, crawler_for, refresh_token, table_counts

@@ -14,7 +14,7 @@ import pytest
 import s3fs
 
 from ingestion.pipeline import Settings, ingest
-from ingestion.spotify.settings import TABLES
+from ingestion.spotify.tables import TABLES
 from tests.standins import moto
 from tests.standins.moto import athena_queries, aws_environment, moto_server
 from tests.support import crawler_for

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from ingestion.pipeline import RunSummary, Settings, ingest, load_warehouse
-from ingestion.spotify.settings import TABLES
+from ingestion.spotify.tables import TABLES
 from tests.standins.fakesnow import fakesnow_server
 from tests.standins.fakesnow.dlt_compat import fakesnow_destination
 from tests.support import DAY, comparable_rows, crawler_for

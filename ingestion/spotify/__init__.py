@@ -1,6 +1,6 @@
 """The `spotify` dlt source: everything a Spotify app can see of what you track.
 
-Tables are flat and declared up front (`settings.TABLES`). Entity tables hold the latest
+Tables are flat and declared up front (`tables.TABLES`). Entity tables hold the latest
 state (merge on the entity id); `playlist_items`, `search_results`, `user_top_items` and the
 `*_observations` tables hold one row per entity (or rank) per UTC day, so popularity can be
 followed over time and a second run on the same day replaces that day's rows instead of
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import dlt
 from dlt.sources import DltResource
 
-from ingestion.spotify import settings
+from ingestion.spotify import settings, tables
 from ingestion.spotify.crawler import CatalogCrawler
 from ingestion.spotify.helpers import ConfigurationError, SpotifyClient, parse_spotify_id
 from ingestion.spotify.options import TIERS, CrawlOptions, Tracked
@@ -113,7 +113,7 @@ def spotify(
         max_retry_after: Longest Retry-After (s) the run waits out before stopping.
 
     Returns:
-        One resource per table in `settings.TABLES`.
+        One resource per table in `tables.TABLES`.
     """
     tracked = parse_tracked(playlists, artists, albums, queries)
     check_options(tier, requests_per_second, workers)
@@ -131,7 +131,7 @@ def spotify(
 
 
 def spotify_resources(crawler: CatalogCrawler) -> list[DltResource]:
-    """One merge resource per table in `settings.TABLES`, all fed by one crawler.
+    """One merge resource per table in `tables.TABLES`, all fed by one crawler.
 
     Use this instead of the `spotify` source to keep a handle on the crawler (its client's
     request counters, the ids it skipped, whether it stopped) for a run summary.
@@ -144,7 +144,7 @@ def spotify_resources(crawler: CatalogCrawler) -> list[DltResource]:
             write_disposition="merge",
             columns=spec["columns"],
         )
-        for name, spec in settings.TABLES.items()
+        for name, spec in tables.TABLES.items()
     ]
 
 

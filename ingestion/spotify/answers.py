@@ -14,8 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from ingestion.spotify.tables import BY_NAME as TABLES
 
 Row = dict[str, Any]
 _ID = re.compile(r"[0-9A-Za-z]{22}")
@@ -130,27 +132,11 @@ def container(payload: Any) -> dict[str, Any]:
     return as_dict(payload.get("items")) or as_dict(payload.get("tracks"))
 
 
-def timestamp(value: Any) -> datetime | None:
-    """An ISO 8601 instant in UTC, or None when it is absent or unreadable."""
-    text = _text(value)
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def largest_image(images: Any) -> str | None:
     candidates = [image for image in as_list(images) if isinstance(image, dict) and _text(image.get("url"))]
     if not candidates:
         return None
     return max(candidates, key=lambda image: _int(image.get("width")) or 0)["url"]
-
-
-def restriction_reason(payload: dict[str, Any]) -> str | None:
-    return _text(as_dict(payload.get("restrictions")).get("reason"))
 
 
 def ref(kind: str, payload: Any) -> Ref | None:
@@ -191,37 +177,17 @@ def track(payload: Any, observed_at: datetime, requested_id: str | None = None) 
         return None
     album = ref("album", payload.get("album"))
     entity = Entity("track", track_id)
+    ids = {"track_id": track_id, "observed_at": observed_at}
     entity.rows.append(
         (
             "tracks",
-            {
-                "track_id": track_id,
-                "playable_track_id": playable_id,
-                # An empty name stays empty: with a duration of 0 it marks a "ghost" track.
-                "name": payload.get("name") if isinstance(payload.get("name"), str) else None,
-                "album_id": album.entity_id if album else None,
-                "duration_ms": _int(payload.get("duration_ms")),
-                "is_explicit": _bool(payload.get("explicit")),
-                "isrc": _text(as_dict(payload.get("external_ids")).get("isrc")),
-                "disc_number": _int(payload.get("disc_number")),
-                "track_number": _int(payload.get("track_number")),
-                "popularity": _int(payload.get("popularity")),
-                "is_playable": _bool(payload.get("is_playable")),
-                "restriction_reason": restriction_reason(payload),
-                "observed_at": observed_at,
-            },
+            TABLES["tracks"].row(
+                payload, **ids, playable_track_id=playable_id, album_id=album.entity_id if album else None
+            ),
         )
     )
     entity.rows.append(
-        (
-            "track_observations",
-            {
-                "track_id": track_id,
-                "observed_date": observed_at.date(),
-                "popularity": _int(payload.get("popularity")),
-                "observed_at": observed_at,
-            },
-        )
+        ("track_observations", TABLES["track_observations"].row(payload, **ids, observed_date=observed_at.date()))
     )
     entity.rows.extend(artist_credits("track", track_id, payload.get("artists"), entity.refs))
     if album:
@@ -236,10 +202,13 @@ def artist_credits(kind: str, entity_id: str, artists: Any, refs: list[Ref]) -> 
         if credited is None:
             continue
         refs.append(credited)
-        yield (
-            f"{kind}_artists",
-            {f"{kind}_id": entity_id, "artist_position": position, "artist_id": credited.entity_id},
-        )
+        yield credit(kind, entity_id, position, credited.entity_id)
+
+
+def credit(kind: str, entity_id: str, position: int, artist_id: str) -> tuple[str, Row]:
+    """One `track_artists` or `album_artists` row."""
+    table = f"{kind}_artists"
+    return table, TABLES[table].row(**{f"{kind}_id": entity_id}, artist_position=position, artist_id=artist_id)
 
 
 def album(payload: Any, observed_at: datetime) -> Entity | None:
@@ -249,36 +218,11 @@ def album(payload: Any, observed_at: datetime) -> Entity | None:
     if album_id is None:
         return None
     entity = Entity("album", album_id)
+    ids = {"album_id": album_id, "observed_at": observed_at}
+    image = largest_image(payload.get("images"))
+    entity.rows.append(("albums", TABLES["albums"].row(payload, **ids, image_url=image)))
     entity.rows.append(
-        (
-            "albums",
-            {
-                "album_id": album_id,
-                "name": _text(payload.get("name")),
-                "album_type": _text(payload.get("album_type")),
-                "release_date": _text(payload.get("release_date")),
-                "release_date_precision": _text(payload.get("release_date_precision")),
-                "total_tracks": _int(payload.get("total_tracks")),
-                "upc": _text(as_dict(payload.get("external_ids")).get("upc")),
-                "label": _text(payload.get("label")),
-                "popularity": _int(payload.get("popularity")),
-                "image_url": largest_image(payload.get("images")),
-                "is_playable": _bool(payload.get("is_playable")),
-                "restriction_reason": restriction_reason(payload),
-                "observed_at": observed_at,
-            },
-        )
-    )
-    entity.rows.append(
-        (
-            "album_observations",
-            {
-                "album_id": album_id,
-                "observed_date": observed_at.date(),
-                "popularity": _int(payload.get("popularity")),
-                "observed_at": observed_at,
-            },
-        )
+        ("album_observations", TABLES["album_observations"].row(payload, **ids, observed_date=observed_at.date()))
     )
     entity.rows.extend(artist_credits("album", album_id, payload.get("artists"), entity.refs))
     return entity
@@ -290,33 +234,12 @@ def artist(payload: Any, observed_at: datetime) -> Entity | None:
     artist_id = spotify_id(payload.get("id"))
     if artist_id is None:
         return None
-    followers = _int(as_dict(payload.get("followers")).get("total"))
-    popularity = _int(payload.get("popularity"))
     entity = Entity("artist", artist_id)
+    ids = {"artist_id": artist_id, "observed_at": observed_at}
+    image = largest_image(payload.get("images"))
+    entity.rows.append(("artists", TABLES["artists"].row(payload, **ids, image_url=image)))
     entity.rows.append(
-        (
-            "artists",
-            {
-                "artist_id": artist_id,
-                "name": _text(payload.get("name")),
-                "popularity": popularity,
-                "followers": followers,
-                "image_url": largest_image(payload.get("images")),
-                "observed_at": observed_at,
-            },
-        )
-    )
-    entity.rows.append(
-        (
-            "artist_observations",
-            {
-                "artist_id": artist_id,
-                "observed_date": observed_at.date(),
-                "popularity": popularity,
-                "followers": followers,
-                "observed_at": observed_at,
-            },
-        )
+        ("artist_observations", TABLES["artist_observations"].row(payload, **ids, observed_date=observed_at.date()))
     )
     return entity
 
@@ -326,28 +249,20 @@ def unavailable(reference: Ref, reason: str, status: int | None, observed_at: da
 
     The dimension keeps a row for it (an inferred member), so what references it still joins.
     """
-    rows: list[tuple[str, Row]] = [
-        (
-            "unavailable_entities",
-            {
-                "entity_type": reference.kind,
-                "entity_id": reference.entity_id,
-                "observed_date": observed_at.date(),
-                "name": reference.name,
-                "album_id": reference.album.entity_id if reference.album else None,
-                "reason": reason,
-                "status": status,
-                "observed_at": observed_at,
-            },
-        )
-    ]
+    row = TABLES["unavailable_entities"].row(
+        entity_type=reference.kind,
+        entity_id=reference.entity_id,
+        observed_date=observed_at.date(),
+        name=reference.name,
+        album_id=reference.album.entity_id if reference.album else None,
+        reason=reason,
+        status=status,
+        observed_at=observed_at,
+    )
+    rows: list[tuple[str, Row]] = [("unavailable_entities", row)]
     if reference.kind in ("track", "album"):
         rows.extend(
-            (
-                f"{reference.kind}_artists",
-                {f"{reference.kind}_id": reference.entity_id, "artist_position": position, "artist_id": a.entity_id},
-            )
-            for position, a in enumerate(reference.artists)
+            credit(reference.kind, reference.entity_id, i, a.entity_id) for i, a in enumerate(reference.artists)
         )
     return rows
 
@@ -363,22 +278,14 @@ def playlist(payload: Any, playlist_id: str, observed_at: datetime) -> tuple[Row
     """
     payload = as_dict(payload)
     first_page = container(payload)
-    owner = as_dict(payload.get("owner"))
     readable = "items" in first_page
-    row = {
-        "playlist_id": playlist_id,
-        "name": _text(payload.get("name")),
-        "description": _text(payload.get("description")),
-        "owner_id": _text(owner.get("id")),
-        "owner_name": _text(owner.get("display_name")),
-        "is_public": _bool(payload.get("public")),
-        "is_collaborative": _bool(payload.get("collaborative")),
-        "snapshot_id": _text(payload.get("snapshot_id")),
-        "total_items": _int(first_page.get("total")),
-        "followers": _int(as_dict(payload.get("followers")).get("total")),
-        "are_items_readable": readable,
-        "observed_at": observed_at,
-    }
+    row = TABLES["playlists"].row(
+        payload,
+        playlist_id=playlist_id,
+        total_items=_int(first_page.get("total")),
+        are_items_readable=readable,
+        observed_at=observed_at,
+    )
     return row, first_page, readable
 
 
@@ -393,18 +300,17 @@ def playlist_entry(
         is_local = entry.get("is_local") is True or item.get("is_local") is True
         item_type = "local" if is_local else (_text(item.get("type")) or "track")
     track_id = track_ids(item)[0] if item is not None and item_type == "track" else None
-    row = {
-        "playlist_id": playlist_id,
-        "snapshot_date": observed_at.date(),
-        "position": position,
-        "item_type": item_type,
-        "track_id": track_id,
-        "episode_id": spotify_id(item.get("id")) if item is not None and item_type == "episode" else None,
-        "item_name": _text(item.get("name")) if item is not None else None,
-        "added_at": timestamp(entry.get("added_at")),
-        "added_by_id": _text(as_dict(entry.get("added_by")).get("id")),
-        "observed_at": observed_at,
-    }
+    row = TABLES["playlist_items"].row(
+        entry,
+        playlist_id=playlist_id,
+        snapshot_date=observed_at.date(),
+        position=position,
+        item_type=item_type,
+        track_id=track_id,
+        episode_id=spotify_id(item.get("id")) if item is not None and item_type == "episode" else None,
+        item_name=_text(item.get("name")) if item is not None else None,
+        observed_at=observed_at,
+    )
     return row, item if track_id else None
 
 
@@ -413,16 +319,8 @@ def user_playlist(payload: dict[str, Any], observed_at: datetime) -> Row | None:
     playlist_id = spotify_id(payload.get("id"))
     if playlist_id is None:
         return None
-    owner = as_dict(payload.get("owner"))
-    return {
-        "playlist_id": playlist_id,
-        "name": _text(payload.get("name")),
-        "owner_id": _text(owner.get("id")),
-        "is_collaborative": _bool(payload.get("collaborative")),
-        "is_public": _bool(payload.get("public")),
-        "total_items": _int(container(payload).get("total")),
-        "observed_at": observed_at,
-    }
+    total = _int(container(payload).get("total"))
+    return TABLES["user_playlists"].row(payload, playlist_id=playlist_id, total_items=total, observed_at=observed_at)
 
 
 # the user -----------------------------------------------------------------------------------
@@ -430,18 +328,10 @@ def user_playlist(payload: dict[str, Any], observed_at: datetime) -> Row | None:
 
 def play(payload: dict[str, Any]) -> tuple[Row, dict[str, Any]] | None:
     """A `plays` row and the track played; None without a readable `played_at` or track id."""
-    played_at = timestamp(payload.get("played_at"))
     track_payload = as_dict(payload.get("track"))
-    track_id = track_ids(track_payload)[0]
-    if played_at is None or track_id is None:
+    row = TABLES["plays"].row(payload, track_id=track_ids(track_payload)[0])
+    if row["played_at"] is None or row["track_id"] is None:
         return None
-    context = as_dict(payload.get("context"))
-    row = {
-        "played_at": played_at,
-        "track_id": track_id,
-        "context_type": _text(context.get("type")),
-        "context_uri": _text(context.get("uri")),
-    }
     return row, track_payload
 
 
@@ -451,12 +341,13 @@ def saved(payload: dict[str, Any], kind: str, observed_at: datetime) -> tuple[Ro
     entity_id = track_ids(entity)[0] if kind == "track" else spotify_id(entity.get("id"))
     if entity_id is None:
         return None
-    row = {f"{kind}_id": entity_id, "saved_at": timestamp(payload.get("added_at")), "observed_at": observed_at}
-    return row, entity
+    return TABLES[f"saved_{kind}s"].row(payload, **{f"{kind}_id": entity_id}, observed_at=observed_at), entity
 
 
-def ranked(key: dict[str, Any], items: Any, kind: str, observed_at: datetime) -> Iterator[tuple[Row, dict[str, Any]]]:
-    """Rows of a ranked list (search results, top items): rank is the position Spotify gave.
+def ranked(
+    table: str, key: dict[str, Any], items: Any, kind: str, observed_at: datetime
+) -> Iterator[tuple[Row, dict[str, Any]]]:
+    """Rows of a ranked list (`search_results`, `user_top_items`): rank is the position Spotify gave.
 
     A null entry keeps its rank (the others do not move up) and gives no row.
     """
@@ -467,13 +358,9 @@ def ranked(key: dict[str, Any], items: Any, kind: str, observed_at: datetime) ->
         if entity_id is None:
             continue
         yield (
-            {
-                **key,
-                "observed_date": observed_at.date(),
-                "rank": rank,
-                "entity_id": entity_id,
-                "observed_at": observed_at,
-            },
+            TABLES[table].row(
+                **key, observed_date=observed_at.date(), rank=rank, entity_id=entity_id, observed_at=observed_at
+            ),
             item,
         )
 
@@ -482,9 +369,4 @@ def artist_album(payload: dict[str, Any], artist_id: str, observed_at: datetime)
     album_id = spotify_id(payload.get("id"))
     if album_id is None:
         return None
-    return {
-        "artist_id": artist_id,
-        "album_id": album_id,
-        "album_group": _text(payload.get("album_group")),
-        "observed_at": observed_at,
-    }
+    return TABLES["artist_albums"].row(payload, artist_id=artist_id, album_id=album_id, observed_at=observed_at)

@@ -445,7 +445,9 @@ class CatalogCrawler:
             return
         for kind, items in ranked.items():
             key = {"query": query, "result_type": kind}
-            for row, item in answers.ranked(key, items[: self.options.search_depth], kind, observed_at):
+            for row, item in answers.ranked(
+                "search_results", key, items[: self.options.search_depth], kind, observed_at
+            ):
                 self._emit("search_results", row)
                 if kind == "track":
                     self._add_track(item, observed_at)
@@ -498,7 +500,7 @@ class CatalogCrawler:
                 items = answers.as_list(answers.page_items(answer))
                 self._count_nulls(endpoint, answers.count_nulls(items))
                 key = {"item_type": kind, "time_range": time_range}
-                for row, item in answers.ranked(key, items, kind, observed_at):
+                for row, item in answers.ranked("user_top_items", key, items, kind, observed_at):
                     self._emit("user_top_items", row)
                     (self._add_track if kind == "track" else self._add_artist)(item, observed_at)
         self.state.mark_done("user:top", self.today)

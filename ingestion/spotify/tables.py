@@ -1,0 +1,425 @@
+"""The raw tables, declared once: columns, types, keys, descriptions and where each value comes from.
+
+Everything else is derived from `DECLARED`: the dlt column hints of the loader and of the
+warehouse load (`TABLES`), the rows `answers` builds from Spotify's answers (`Table.row`), the
+dbt sources YAML (`sources_yaml`, written by `make sources` and checked by a test) and the
+benchmark generator's columns. Adding a raw column is one `Column` here, plus its staging model.
+
+Every column is nullable: the 2026 API drops fields by tier, and a field a tier withholds is a
+null column, never a missing one. Every table is flat (no nested lists), so every engine reads
+it without JSON functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import yaml
+
+SOURCE = "spotify"
+SOURCES_YAML = "dbt_project/models/staging/spotify/_spotify__sources.yml"
+
+
+def doc(name: str) -> str:
+    """A description kept in a dbt `{% docs %}` block (`_spotify__docs.md`)."""
+    return f'{{{{ doc("{name}") }}}}'
+
+
+@dataclass(frozen=True)
+class Column:
+    """One raw column.
+
+    Args:
+        name: Column name.
+        data_type: dlt data type: `text`, `bigint`, `bool`, `date` or `timestamp`.
+        description: What it holds (shown in dbt docs).
+        path: Where the value is in the answer (`external_ids.isrc`); values no path reaches are
+            given by the caller of `Table.row` (ids resolved across answers, observation times).
+    """
+
+    name: str
+    data_type: str
+    description: str
+    path: str | None = None
+
+    def read(self, payload: Any) -> Any:
+        """The value at `path`, if it has this column's type; None otherwise."""
+        value = payload
+        for step in (self.path or "").split("."):
+            value = value.get(step) if isinstance(value, dict) else None
+        return _typed(value, self.data_type)
+
+
+def _typed(value: Any, data_type: str) -> Any:
+    if data_type == "text":
+        return value if isinstance(value, str) else None
+    if data_type == "bigint":
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if data_type == "bool":
+        return value if isinstance(value, bool) else None
+    if data_type == "timestamp" and isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None
+
+
+@dataclass(frozen=True)
+class Table:
+    """One raw table.
+
+    Args:
+        name: Table name (the same in the raw zone and the warehouse).
+        description: What a row is.
+        primary_key: The columns that identify a row (merge key in the warehouse).
+        columns: Every column, in order.
+        loaded_at_field: The column `dbt source freshness` reads; None where freshness means nothing.
+    """
+
+    name: str
+    description: str
+    primary_key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    loaded_at_field: str | None = "observed_at"
+
+    def hints(self) -> dict[str, Any]:
+        """The table's hints for dlt: the primary key and every column, nullable."""
+        return {
+            "primary_key": list(self.primary_key),
+            "columns": {c.name: {"data_type": c.data_type, "nullable": True} for c in self.columns},
+        }
+
+    def row(self, payload: Any = None, **given: Any) -> dict[str, Any]:
+        """A row: each column `given` by the caller, else read from `payload` at its path, else null."""
+        unknown = set(given) - {c.name for c in self.columns}
+        if unknown:
+            raise KeyError(f"{self.name} has no column {sorted(unknown)}")
+        return {
+            c.name: given[c.name] if c.name in given else (c.read(payload) if c.path else None) for c in self.columns
+        }
+
+
+OBSERVED = (
+    Column("observed_date", "date", doc("observed_date")),
+    Column("popularity", "bigint", doc("popularity"), "popularity"),
+)
+OBSERVED_AT = Column("observed_at", "timestamp", doc("observed_at"))
+PLAYABILITY = (
+    Column("is_playable", "bool", doc("is_playable"), "is_playable"),
+    Column("restriction_reason", "text", doc("restriction_reason"), "restrictions.reason"),
+)
+
+DECLARED: tuple[Table, ...] = (
+    Table(
+        "tracks",
+        "Latest attributes of every track the loader reached.",
+        ("track_id",),
+        (
+            Column("track_id", "text", doc("track_id")),
+            Column("playable_track_id", "text", doc("playable_track_id")),
+            Column("name", "text", 'Track title; empty for a "ghost" track Spotify no longer serves.', "name"),
+            Column("album_id", "text", doc("album_id") + " Null when Spotify sent the track without its album."),
+            Column("duration_ms", "bigint", "Duration in milliseconds.", "duration_ms"),
+            Column("is_explicit", "bool", "Whether the track has explicit lyrics.", "explicit"),
+            Column("isrc", "text", "International Standard Recording Code.", "external_ids.isrc"),
+            Column("disc_number", "bigint", "Disc number on the album.", "disc_number"),
+            Column("track_number", "bigint", "Position on its disc.", "track_number"),
+            Column("popularity", "bigint", doc("popularity"), "popularity"),
+            *PLAYABILITY,
+            OBSERVED_AT,
+        ),
+    ),
+    Table(
+        "track_artists",
+        "Credited artists of each track, in credit order.",
+        ("track_id", "artist_position"),
+        (
+            Column("track_id", "text", doc("track_id")),
+            Column("artist_position", "bigint", doc("artist_position")),
+            Column("artist_id", "text", doc("artist_id")),
+        ),
+        loaded_at_field=None,
+    ),
+    Table(
+        "albums",
+        "Latest attributes of every album the loader reached.",
+        ("album_id",),
+        (
+            Column("album_id", "text", doc("album_id")),
+            Column("name", "text", "Album title.", "name"),
+            Column("album_type", "text", "`album`, `single` or `compilation`.", "album_type"),
+            Column(
+                "release_date",
+                "text",
+                'Release date as Spotify gives it (YYYY, YYYY-MM or YYYY-MM-DD; "0000" when unknown).',
+                "release_date",
+            ),
+            Column("release_date_precision", "text", doc("release_date_precision"), "release_date_precision"),
+            Column("total_tracks", "bigint", "Number of tracks on the album.", "total_tracks"),
+            Column("upc", "text", "Universal Product Code.", "external_ids.upc"),
+            Column("label", "text", "Record label; withheld from development-mode apps.", "label"),
+            Column("popularity", "bigint", doc("popularity"), "popularity"),
+            Column("image_url", "text", doc("image_url")),
+            *PLAYABILITY,
+            OBSERVED_AT,
+        ),
+    ),
+    Table(
+        "album_artists",
+        "Credited artists of each album, in credit order.",
+        ("album_id", "artist_position"),
+        (
+            Column("album_id", "text", doc("album_id")),
+            Column("artist_position", "bigint", doc("artist_position")),
+            Column("artist_id", "text", doc("artist_id")),
+        ),
+        loaded_at_field=None,
+    ),
+    Table(
+        "artists",
+        "Latest attributes of every artist the loader reached.",
+        ("artist_id",),
+        (
+            Column("artist_id", "text", doc("artist_id")),
+            Column("name", "text", "Artist name.", "name"),
+            Column("popularity", "bigint", doc("popularity"), "popularity"),
+            Column("followers", "bigint", doc("followers"), "followers.total"),
+            Column("image_url", "text", doc("image_url")),
+            OBSERVED_AT,
+        ),
+    ),
+    Table(
+        "artist_albums",
+        "Discographies of the tracked artists.",
+        ("artist_id", "album_id"),
+        (
+            Column("artist_id", "text", doc("artist_id")),
+            Column("album_id", "text", doc("album_id")),
+            Column(
+                "album_group",
+                "text",
+                "Relation of the album to the artist; withheld from development-mode apps.",
+                "album_group",
+            ),
+            OBSERVED_AT,
+        ),
+    ),
+    Table(
+        "playlists",
+        "Latest metadata of the tracked playlists.",
+        ("playlist_id",),
+        (
+            Column("playlist_id", "text", doc("playlist_id")),
+            Column("name", "text", "Playlist name.", "name"),
+            Column("description", "text", "Playlist description.", "description"),
+            Column("owner_id", "text", "Spotify user id of the owner.", "owner.id"),
+            Column("owner_name", "text", "Display name of the owner.", "owner.display_name"),
+            Column("is_public", "bool", "Whether the playlist is public.", "public"),
+            Column("is_collaborative", "bool", "Whether the playlist is collaborative.", "collaborative"),
+            Column("snapshot_id", "text", "Spotify's version id of the playlist contents.", "snapshot_id"),
+            Column("total_items", "bigint", "Number of items in the playlist."),
+            Column("followers", "bigint", doc("followers"), "followers.total"),
+            Column(
+                "are_items_readable",
+                "bool",
+                "Whether this app may read the items (development mode allows owned and collaborative playlists only).",
+            ),
+            OBSERVED_AT,
+        ),
+    ),
+    Table(
+        "playlist_items",
+        "Daily snapshots of tracked playlists, one row per position per day.",
+        ("playlist_id", "snapshot_date", "position"),
+        (
+            Column("playlist_id", "text", doc("playlist_id")),
+            Column("snapshot_date", "date", "UTC day of the snapshot."),
+            Column("position", "bigint", "Zero-based position in the playlist."),
+            Column(
+                "item_type", "text", "`track`, `episode`, `local` (a local file, no id) or `missing` (a removed track)."
+            ),
+            Column("track_id", "text", doc("track_id") + " Null unless item_type is track."),
+            Column("episode_id", "text", "Spotify id of the podcast episode; null unless item_type is episode."),
+            Column("item_name", "text", "Name of the item as the playlist shows it."),
+            Column(
+                "added_at",
+                "timestamp",
+                "When the item was added to the playlist (UTC), as Spotify sent it "
+                "(editorial playlists send 1970-01-01).",
+                "added_at",
+            ),
+            Column("added_by_id", "text", "Spotify user id of whoever added it.", "added_by.id"),
+            OBSERVED_AT,
+        ),
+    ),
+    Table(
+        "track_observations",
+        "One observation per track per UTC day.",
+        ("track_id", "observed_date"),
+        (Column("track_id", "text", doc("track_id")), *OBSERVED, OBSERVED_AT),
+    ),
+    Table(
+        "album_observations",
+        "One observation per album per UTC day.",
+        ("album_id", "observed_date"),
+        (Column("album_id", "text", doc("album_id")), *OBSERVED, OBSERVED_AT),
+    ),
+    Table(
+        "artist_observations",
+        "One observation per artist per UTC day.",
+        ("artist_id", "observed_date"),
+        (
+            Column("artist_id", "text", doc("artist_id")),
+            *OBSERVED,
+            Column("followers", "bigint", doc("followers"), "followers.total"),
+            OBSERVED_AT,
+        ),
+    ),
+    Table(
+        "search_results",
+        "The ranked results of each tracked search query, one row per rank per UTC day.",
+        ("query", "result_type", "observed_date", "rank"),
+        (
+            Column("query", "text", "The tracked search query."),
+            Column("result_type", "text", "`track`, `artist` or `album`."),
+            Column("observed_date", "date", doc("observed_date")),
+            Column("rank", "bigint", "One-based position in the results."),
+            Column("entity_id", "text", doc("entity_id")),
+            OBSERVED_AT,
+        ),
+    ),
+    Table(
+        "plays",
+        "The user's plays from recently played, each once however many polls saw it.",
+        ("played_at",),
+        (
+            Column("played_at", "timestamp", doc("played_at"), "played_at"),
+            Column("track_id", "text", doc("track_id")),
+            Column(
+                "context_type",
+                "text",
+                "Where it was played from: `playlist`, `album`, `artist`, or null.",
+                "context.type",
+            ),
+            Column("context_uri", "text", "Spotify URI of that context.", "context.uri"),
+        ),
+        loaded_at_field="played_at",
+    ),
+    Table(
+        "user_top_items",
+        "The user's top tracks and artists per time range, one row per rank per UTC day.",
+        ("item_type", "time_range", "observed_date", "rank"),
+        (
+            Column("item_type", "text", "`track` or `artist`."),
+            Column("time_range", "text", doc("time_range")),
+            Column("observed_date", "date", doc("observed_date")),
+            Column("rank", "bigint", "One-based rank in the user's top list."),
+            Column("entity_id", "text", doc("entity_id")),
+            OBSERVED_AT,
+        ),
+    ),
+    Table(
+        "saved_tracks",
+        "Tracks in the user's library.",
+        ("track_id",),
+        (
+            Column("track_id", "text", doc("track_id")),
+            Column("saved_at", "timestamp", "When the user saved it (UTC).", "added_at"),
+            OBSERVED_AT,
+        ),
+    ),
+    Table(
+        "saved_albums",
+        "Albums in the user's library.",
+        ("album_id",),
+        (
+            Column("album_id", "text", doc("album_id")),
+            Column("saved_at", "timestamp", "When the user saved it (UTC).", "added_at"),
+            OBSERVED_AT,
+        ),
+    ),
+    Table(
+        "followed_artists",
+        "Artists the user follows.",
+        ("artist_id",),
+        (Column("artist_id", "text", doc("artist_id")), OBSERVED_AT),
+    ),
+    Table(
+        "user_playlists",
+        "The user's own and followed playlists.",
+        ("playlist_id",),
+        (
+            Column("playlist_id", "text", doc("playlist_id")),
+            Column("name", "text", "Playlist name.", "name"),
+            Column("owner_id", "text", "Spotify user id of the owner.", "owner.id"),
+            Column("is_collaborative", "bool", "Whether the playlist is collaborative.", "collaborative"),
+            Column("is_public", "bool", "Whether the playlist is public.", "public"),
+            Column("total_items", "bigint", "Number of items in the playlist."),
+            OBSERVED_AT,
+        ),
+    ),
+    Table(
+        "unavailable_entities",
+        doc("unavailable_entities"),
+        ("entity_type", "entity_id", "observed_date"),
+        (
+            Column("entity_type", "text", "`track`, `album` or `artist`."),
+            Column("entity_id", "text", doc("entity_id")),
+            Column("observed_date", "date", doc("observed_date")),
+            Column("name", "text", "The name an answer that mentioned it carried."),
+            Column("album_id", "text", "For a track: its album's id, as the mentioning answer carried it."),
+            Column("reason", "text", "What Spotify answered (status and message), or why the answer did not count."),
+            Column("status", "bigint", "The HTTP status of that answer; null for a null in a batch answer."),
+            OBSERVED_AT,
+        ),
+        # Empty while Spotify serves everything asked for: not a feed that goes stale.
+        loaded_at_field=None,
+    ),
+)
+
+BY_NAME: dict[str, Table] = {table.name: table for table in DECLARED}
+# dlt's hints per table, for the resources of the loader and of the warehouse load.
+TABLES: dict[str, dict[str, Any]] = {table.name: table.hints() for table in DECLARED}
+
+
+def sources_yaml() -> str:
+    """The dbt sources YAML of the raw tables (`SOURCES_YAML`), generated from `DECLARED`."""
+    tables = []
+    for table in DECLARED:
+        entry: dict[str, Any] = {"name": table.name, "description": table.description}
+        if table.loaded_at_field is None:
+            entry["config"] = {"freshness": None}  # nothing here says when a row arrived
+        elif table.loaded_at_field != OBSERVED_AT.name:
+            entry["config"] = {"loaded_at_field": table.loaded_at_field}
+        columns = []
+        for column in table.columns:
+            described: dict[str, Any] = {"name": column.name, "description": column.description}
+            if table.primary_key == (column.name,):
+                described["data_tests"] = ["unique", "not_null"]
+            columns.append(described)
+        entry["columns"] = columns
+        tables.append(entry)
+    document = {
+        "version": 2,
+        "sources": [
+            {
+                "name": SOURCE,
+                "description": doc("spotify_source"),
+                "schema": "{{ env_var('TUNELAKE_RAW_SCHEMA', 'spotify') }}",
+                "config": {
+                    "freshness": {
+                        "warn_after": {"count": 2, "period": "day"},
+                        "error_after": {"count": 7, "period": "day"},
+                    },
+                    "loaded_at_field": OBSERVED_AT.name,
+                },
+                "tables": tables,
+            }
+        ],
+    }
+    header = "# Generated from ingestion/spotify/tables.py by `make sources`: edit the declaration, not this file.\n"
+    return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
