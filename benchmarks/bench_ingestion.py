@@ -41,9 +41,9 @@ import spotipy
 from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials
 
-from ingestion.sandbox import Catalog
-from ingestion.sandbox.catalog import SANDBOX_USER_ID
 from ingestion.spotify import settings
+from sandbox import Catalog
+from sandbox.catalog import SANDBOX_USER_ID
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = date(2026, 11, 1)
@@ -175,7 +175,7 @@ def serve_sandbox() -> None:
 
     `tunelake sandbox` has no playlist count option; the benchmark needs more than its 12.
     """
-    from ingestion.sandbox import FaultPlan, SandboxApi, SandboxServer
+    from sandbox import FaultPlan, SandboxApi, SandboxServer
 
     tier, seed, tracks, playlists, latency, day = sys.argv[1:7]
     catalog = Catalog(seed=int(seed), tracks=int(tracks), playlists=int(playlists))

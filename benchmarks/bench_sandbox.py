@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingestion.sandbox import Catalog
+from sandbox import Catalog
 
 GOAL_GETS_PER_S = 2_000
 GOAL_RSS_MB = 500

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
-import signal
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 
 import click
 
-from ingestion.sandbox.faults import FAULT_KINDS
 from ingestion.spotify.helpers import ConfigurationError
 
 # Exit codes (documented in the README).
@@ -36,111 +35,31 @@ def _setup_logging(verbose: bool) -> None:
         logging.getLogger("spotipy").setLevel(logging.CRITICAL)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose development commands are imported only when asked for.
+
+    `tunelake sandbox` and `tunelake demo` live in the `sandbox` package; the production path
+    (`ingest`, `run`, the Lambda) never imports it.
+    """
+
+    LAZY: ClassVar[dict[str, str]] = {"sandbox": "sandbox.commands:sandbox", "demo": "sandbox.commands:demo"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY:
+            module, name = self.LAZY[cmd_name].split(":")
+            return getattr(importlib.import_module(module), name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
 def main(verbose: bool) -> None:
     """tunelake: Spotify analytics on dlt, dbt and DuckDB, Snowflake or Athena."""
     _no_telemetry()
     _setup_logging(verbose)
-
-
-_tier_option = click.option(
-    "--tier",
-    type=click.Choice(["development", "extended"]),
-    default="development",
-    show_default=True,
-    help="Quota tier the sandbox imitates: development mode (what new apps get) or extended quota.",
-)
-_seed_option = click.option("--seed", default=42, show_default=True, help="Seed of the synthetic catalog.")
-
-
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8765, show_default=True, help="Port to listen on (0 picks a free one).")
-@_tier_option
-@_seed_option
-@click.option("--tracks", default=10_000, show_default=True, help="Approximate catalog size in tracks.")
-@click.option(
-    "--withheld",
-    default=0.02,
-    show_default=True,
-    type=click.FloatRange(0, 1, max_open=True),
-    help="Share of albums, artists and tracks that answer 404 when asked for by id.",
-)
-@click.option(
-    "--date",
-    "start_date",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Simulated date to start on (default: today, UTC).",
-)
-@click.option("--token-lifetime", default=3600, show_default=True, help="Seconds an access token stays valid.")
-@click.option("--latency-ms", default=0.0, show_default=True, help="Latency added to every API response.")
-@click.option("--fail-rate", default=0.0, show_default=True, help="Share of API requests (0-1) that fail.")
-@click.option(
-    "--fail-kinds",
-    default=",".join(FAULT_KINDS),
-    show_default=True,
-    help="Failures drawn from: 429 (short Retry-After), 500, 502, 503, reset, truncate.",
-)
-@click.option("--retry-after", default=1, show_default=True, help="Retry-After seconds of injected 429s.")
-@click.option("--rate-limit", default=0, show_default=True, help="Most API requests per rolling 30 s (0: none).")
-@click.option("--fault-seed", default=0, show_default=True, help="Seed of the random faults.")
-def sandbox(
-    host: str,
-    port: int,
-    tier: str,
-    seed: int,
-    tracks: int,
-    withheld: float,
-    start_date: datetime | None,
-    token_lifetime: int,
-    latency_ms: float,
-    fail_rate: float,
-    fail_kinds: str,
-    retry_after: int,
-    rate_limit: int,
-    fault_seed: int,
-) -> None:
-    """Serve the Spotify sandbox API (a local stand-in for api.spotify.com).
-
-    Faults can also be changed while it runs: POST /_sandbox/faults.
-    """
-    from ingestion.sandbox import Catalog, FaultPlan, SandboxApi, SandboxServer
-
-    try:
-        faults = FaultPlan(
-            latency_ms=latency_ms,
-            fail_rate=fail_rate,
-            fail_kinds=tuple(k.strip() for k in fail_kinds.split(",") if k.strip()),
-            retry_after=retry_after,
-            rate_limit=rate_limit,
-            seed=fault_seed,
-        )
-        faults.validate()
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
-    api = SandboxApi(
-        Catalog(seed=seed, tracks=tracks, withheld=withheld),
-        tier=tier,
-        today=start_date.date() if start_date else None,
-        token_lifetime=token_lifetime,
-        faults=faults,
-    )
-    server = SandboxServer(api, host=host, port=port)
-    catalog = api.catalog
-    click.echo(
-        f"Spotify sandbox API ({tier} tier) on {server.url}: {catalog.artist_count} artists, "
-        f"{catalog.album_count} albums, {catalog.track_count} tracks, simulated date {api.clock.today()}."
-    )
-    click.echo(f'  api_url   = "{server.api_url}"\n  token_url = "{server.token_url}"')
-    click.echo(f"  authorize = {server.url}/authorize (consents at once for the sandbox user)")
-    click.echo(f"  admin: {server.url}/_sandbox/catalog, /_sandbox/clock, /_sandbox/stats, /_sandbox/faults")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        server.serve_forever()
-    except (KeyboardInterrupt, SystemExit):
-        click.echo("Sandbox stopped.")
 
 
 def _ingest(playlists: tuple[str, ...], artists: tuple[str, ...], dry_run: bool = False) -> None:
@@ -294,20 +213,6 @@ def auth(port: int, pkce: bool, no_browser: bool, secrets_file: Path) -> None:
         f'"$(python -c \'import tomllib; s=tomllib.load(open("{secrets_file}", "rb"))["sources"]["spotify"]; '
         f"import json; print(json.dumps(s))')\""
     )
-
-
-@main.command()
-@click.option("--days", default=3, show_default=True, help="Simulated days to ingest, ending today.")
-@_tier_option
-@_seed_option
-def demo(days: int, tier: str, seed: int) -> None:
-    """Run everything offline against the sandbox: ingest several days, dbt build, docs."""
-    from ingestion.demo import demo_days, format_result, run_demo
-    from ingestion.pipeline import Settings
-
-    settings = Settings.from_config()
-    result = run_demo(settings, demo_days(days, datetime.now(UTC).date()), tier=tier, seed=seed)
-    click.echo(format_result(result, settings))
 
 
 @main.command()

@@ -74,9 +74,9 @@ DBT_REQUIREMENTS = {
 }
 # Development and test tools that must never ship.
 DEV_DISTRIBUTIONS = ("pytest", "moto", "ruff", "sqlfluff", "selenium", "cfn-lint", "aws-sam-translator")
-# Modules of the ingestion package that are development tools (the sandbox API server and the
-# commands that start it); nothing the handler reaches imports them, which the build checks.
-INGESTION_EXCLUDED = ("sandbox", "cli.py", "demo.py", "__pycache__")
+# The command line is for people, not for the handler; the sandbox is a package of its own,
+# never copied. Nothing the handler reaches imports either, which the build checks.
+INGESTION_EXCLUDED = ("cli.py", "__pycache__")
 DBT_PROJECT_EXCLUDED = ("target", "logs", "dbt_packages", "profiles.yml", ".user.yml")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 

@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from ingestion.pipeline import Settings
-from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
 from ingestion.spotify import SpotifyClient
+from sandbox import Catalog, SandboxApi, SandboxServer
 
 START = date(2026, 11, 1)
 # Tests never call the internet: no dlt telemetry, no dbt usage statistics.

@@ -11,9 +11,9 @@ import duckdb
 import requests
 
 from ingestion.pipeline import Settings, ingest
-from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
 from ingestion.spotify import CatalogCrawler, CrawlOptions, SpotifyClient, Tracked, parse_tracked, tables
 from ingestion.transform import MARTS, run_dbt
+from sandbox import Catalog, SandboxApi, SandboxServer
 from tests.conftest import LOOPBACK_REDIRECT, authorization_code
 
 DAY = date(2026, 11, 1)

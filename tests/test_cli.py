@@ -145,3 +145,20 @@ def test_a_long_429_exits_with_the_rate_limited_code_and_the_next_run_skips(sand
     skipped = CliRunner().invoke(main, ["ingest"], env=environment)
     assert skipped.exit_code == EXIT_RATE_LIMITED
     assert "cooldown lasts until" in skipped.output
+
+
+def test_the_production_commands_never_import_the_sandbox():
+    check = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from ingestion.cli import main\n"
+        "import ingestion.pipeline\n"
+        "result = CliRunner().invoke(main, ['ingest', '--help'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(sorted(m for m in sys.modules if m == 'sandbox' or m.startswith('sandbox.')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
+    sandbox_help = CliRunner().invoke(main, ["sandbox", "--help"])
+    assert sandbox_help.exit_code == 0
+    assert "--withheld" in sandbox_help.output

@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from ingestion.pipeline import CoolingDownError, ingest
-from ingestion.sandbox import Catalog
 from ingestion.spotify import settings
+from sandbox import Catalog
 from tests.support import (
     ALBUMS,
     ARTISTS,

@@ -66,7 +66,7 @@ def test_the_zip_fits_lambdas_limit_and_matches_the_folder(artifact):
     assert "handler.py" in names
     assert "handler.py" in os.listdir(artifact.folder)
     assert "ingestion/pipeline.py" in names
-    assert not any(name.startswith("ingestion/sandbox/") for name in names)
+    assert not any(name.startswith("sandbox/") for name in names)
 
 
 def test_every_module_ships_unchecked_hash_bytecode(artifact):

@@ -11,10 +11,10 @@ import pytest
 import requests
 
 from ingestion.pipeline import RunSummary, Settings, ingest, load_warehouse
-from ingestion.sandbox import Catalog, SandboxServer
 from ingestion.spotify import CatalogCrawler, parse_tracked
 from ingestion.spotify.helpers import ConfigurationError
 from ingestion.transform import run_dbt
+from sandbox import Catalog, SandboxServer
 
 DAY_1, DAY_2 = date(2026, 11, 1), date(2026, 11, 2)
 MART_KEYS = {

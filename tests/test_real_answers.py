@@ -18,8 +18,8 @@ from click.testing import CliRunner
 
 from ingestion.cli import main
 from ingestion.pipeline import RunSummary, Settings, ingest
-from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
 from ingestion.transform import run_dbt
+from sandbox import Catalog, SandboxApi, SandboxServer
 from tests.support import DAY, cli_environment, crawler_for, reset_stats, stats
 
 WITHHELD = 0.05

@@ -26,7 +26,7 @@ DAYS = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     """Three days loaded from a development-tier sandbox, with the user's listening."""
-    from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
+    from sandbox import Catalog, SandboxApi, SandboxServer
 
     root = tmp_path_factory.mktemp("warehouse")
     settings = Settings(

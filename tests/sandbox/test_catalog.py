@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from ingestion.sandbox.catalog import SANDBOX_USER_ID, Catalog, EntityRef
+from sandbox.catalog import SANDBOX_USER_ID, Catalog, EntityRef
 
 
 def test_ids_round_trip_for_every_kind():

@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from ingestion.sandbox import FaultPlan
+from sandbox import FaultPlan
 from tests.conftest import client_token
 
 

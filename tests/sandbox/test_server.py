@@ -8,7 +8,7 @@ import spotipy
 from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials
 
-from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
+from sandbox import Catalog, SandboxApi, SandboxServer
 
 
 def spotipy_for(server: SandboxServer) -> spotipy.Spotify:

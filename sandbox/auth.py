@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
-from ingestion.sandbox.errors import ApiError
+from sandbox.errors import ApiError
 
 USER_SCOPES = frozenset(
     {

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from ingestion.sandbox.catalog import EPOCH, SANDBOX_USER_ID, SANDBOX_USER_NAME, Catalog, PlaylistEntry
-from ingestion.sandbox.listener import Play
+from sandbox.catalog import EPOCH, SANDBOX_USER_ID, SANDBOX_USER_NAME, Catalog, PlaylistEntry
+from sandbox.listener import Play
 
 MARKETS = ["DE", "ES", "FR", "GB", "JP", "SE", "US"]
 

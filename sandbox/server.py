@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from ingestion.sandbox.api import SandboxApi
+from sandbox.api import SandboxApi
 
 logger = logging.getLogger(__name__)
 

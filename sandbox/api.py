@@ -20,12 +20,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
-from ingestion.sandbox.auth import AccountsService, OAuthError
-from ingestion.sandbox.catalog import SANDBOX_USER_ID, Catalog
-from ingestion.sandbox.errors import ApiError
-from ingestion.sandbox.faults import FaultPlan, Faults
-from ingestion.sandbox.listener import TIME_RANGES, Listener
-from ingestion.sandbox.payloads import PayloadRenderer
+from sandbox.auth import AccountsService, OAuthError
+from sandbox.catalog import SANDBOX_USER_ID, Catalog
+from sandbox.errors import ApiError
+from sandbox.faults import FaultPlan, Faults
+from sandbox.listener import TIME_RANGES, Listener
+from sandbox.payloads import PayloadRenderer
 
 TIERS = ("development", "extended")
 SEARCH_TYPES = ("album", "artist", "playlist", "track", "show", "episode", "audiobook")

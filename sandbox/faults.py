@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from ingestion.sandbox.errors import ApiError
+from sandbox.errors import ApiError
 
 FAULT_KINDS = ("429", "500", "502", "503", "reset", "truncate")
 WINDOW_S = 30.0

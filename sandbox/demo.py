@@ -14,10 +14,10 @@ import click
 import duckdb
 
 from ingestion.pipeline import RunSummary, Settings, ingest
-from ingestion.sandbox import Catalog, SandboxApi, SandboxServer
 from ingestion.spotify import CatalogCrawler, CrawlOptions, SpotifyClient, Tracked, parse_tracked
 from ingestion.spotify import settings as source_settings
 from ingestion.transform import MARTS, run_dbt
+from sandbox import Catalog, SandboxApi, SandboxServer
 
 DEMO_CLIENT_ID = "tunelake-demo"
 DEMO_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 (the sandbox accepts any pair)

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from ingestion.sandbox.catalog import EPOCH, Catalog, _mix, _unit
+from sandbox.catalog import EPOCH, Catalog, _mix, _unit
 
 TIME_RANGES = {"short_term": 1, "medium_term": 7, "long_term": 30}
 TOP_SIZE = 50
