@@ -66,13 +66,16 @@ def _ingest(playlists: tuple[str, ...], artists: tuple[str, ...], dry_run: bool 
     """Run one ingestion (or show its plan) and exit with the documented code if it did not finish."""
     from tqdm import tqdm
 
-    from ingestion.pipeline import CoolingDownError, Settings, crawler_from_config, ingest, plan
+    from ingestion.pipeline import CoolingDownError, Settings, ingest, plan
+    from ingestion.spotify import spotify_from_config
 
+    # What the command line names replaces the configured lists.
+    given = {"playlists": list(playlists)} if playlists else {}
+    given |= {"artists": list(artists)} if artists else {}
     try:
         settings = Settings.from_config()
-        crawler = crawler_from_config(list(playlists), list(artists))
         if dry_run:
-            lines = plan(settings, crawler)
+            lines = plan(settings, spotify_from_config(**given))
             click.echo("Dry run: nothing is requested. A run now would fetch:")
             for what, cost in lines:
                 click.echo(f"  {cost:>6} requests  {what}")
@@ -81,8 +84,7 @@ def _ingest(playlists: tuple[str, ...], artists: tuple[str, ...], dry_run: bool 
             return
         # A progress bar on a terminal; nothing in logs or pipes.
         with tqdm(desc="Spotify requests", unit="req", disable=None, leave=False) as bar:
-            crawler.client.on_response = bar.update
-            summary = ingest(settings, crawler)
+            summary = ingest(settings, spotify_from_config(**given, on_response=bar.update))
     except ConfigurationError as error:
         click.echo(f"Configuration error: {error}", err=True)
         sys.exit(EXIT_CONFIGURATION)

@@ -28,16 +28,7 @@ from dlt.common.destination import Destination
 from dlt.sources import DltResource
 from dlt.sources.filesystem import filesystem
 
-from ingestion.spotify import (
-    CatalogCrawler,
-    CrawlOptions,
-    SpotifyClient,
-    parse_tracked,
-    settings,
-    spotify_resources,
-    tables,
-)
-from ingestion.spotify import check_options as check_source_options
+from ingestion.spotify import CatalogCrawler, SpotifySource, settings, tables
 from ingestion.spotify.crawler import Skipped
 from ingestion.spotify.helpers import ConfigurationError, RateLimitedError
 from ingestion.spotify.state import ENTITY_KINDS, CrawlState
@@ -296,11 +287,6 @@ def load_warehouse(settings_: Settings, summary: RunSummary) -> None:
             summary.warehouse_rows[table] = summary.warehouse_rows.get(table, 0) + count
 
 
-def crawler_state(pipeline: dlt.Pipeline) -> dict[str, Any]:
-    """The crawler's part of the raw pipeline's state (after `sync_destination`)."""
-    return pipeline.state.get("sources", {}).get(DATASET, {}).get("crawler", {})
-
-
 def _respect_cooldown(settings_: Settings, state: CrawlState, now: datetime) -> None:
     until = state.cooldown_until
     if until is None:
@@ -314,24 +300,20 @@ def _respect_cooldown(settings_: Settings, state: CrawlState, now: datetime) -> 
     time.sleep(remaining)
 
 
-def ingest(settings_: Settings, crawler: CatalogCrawler) -> RunSummary:
-    """Extract what `crawler` reaches into the raw zone, then bring the warehouse up to date.
+def ingest(settings_: Settings, source: SpotifySource) -> RunSummary:
+    """Extract what `source` reaches into the raw zone, then bring the warehouse up to date.
 
     Raises:
         CoolingDownError: when an earlier run's rate-limit cooldown has not passed (nothing
             but a token is requested).
     """
     started = time.monotonic()
+    crawler = source.crawler
     summary = RunSummary(raw_zone_url=settings_.raw_zone_url, warehouse=settings_.warehouse_label)
     raw = raw_pipeline(settings_)
     _finish_pending(raw)
     raw.sync_destination()
-    crawler.now = crawler.client.authenticate()
-    _respect_cooldown(settings_, CrawlState(crawler_state(raw)), crawler.now)
-    source = dlt.source(name=DATASET, max_table_nesting=0)(spotify_resources)(crawler)
-    # The raw zone is history: every load is kept, the warehouse merges.
-    for resource in source.resources.values():
-        resource.apply_hints(write_disposition="append")
+    _respect_cooldown(settings_, CrawlState.of_pipeline(raw), crawler.start())
     info = raw.run(source, loader_file_format="jsonl")
     summary.raw_load_ids = list(info.loads_ids)
     summary.raw_rows = _data_row_counts(raw)
@@ -349,74 +331,14 @@ def ingest(settings_: Settings, crawler: CatalogCrawler) -> RunSummary:
     return summary
 
 
-def plan(settings_: Settings, crawler: CatalogCrawler) -> list[tuple[str, int]]:
+def plan(settings_: Settings, source: SpotifySource) -> list[tuple[str, int]]:
     """What `ingest` would fetch now and its fewest requests, without asking Spotify anything.
 
     The pipeline state is restored from the raw zone, as a run would.
     """
     raw = raw_pipeline(settings_)
     raw.sync_destination()
-    state = crawler_state(raw)
+    state = CrawlState.of_pipeline(raw).data
+    crawler = source.crawler
     planner = CatalogCrawler(crawler.client, crawler.tracked, crawler.options, state=lambda: state)
     return planner.plan()
-
-
-def crawler_from_config(
-    playlists: list[str] | None = None,
-    artists: list[str] | None = None,
-    albums: list[str] | None = None,
-    queries: list[str] | None = None,
-) -> CatalogCrawler:
-    """A crawler configured from `sources.spotify.*` (dlt config, secrets, environment).
-
-    What is given here replaces the configured lists.
-
-    Raises:
-        ConfigurationError: naming the setting, before any request is sent.
-    """
-    section = "sources.spotify"
-
-    def setting(name: str, default: Any = None, secret: bool = False) -> Any:
-        value = (dlt.secrets if secret else dlt.config).get(f"{section}.{name}")
-        return default if value in (None, "") else value
-
-    tracked = parse_tracked(
-        playlists or setting("playlists"),
-        artists or setting("artists"),
-        albums or setting("albums"),
-        queries or setting("queries"),
-    )
-    client_id = setting("client_id", secret=True)
-    client_secret = setting("client_secret", secret=True)
-    refresh_token = setting("refresh_token", secret=True)
-    if not client_id or not (client_secret or refresh_token):
-        raise ConfigurationError(
-            "sources.spotify.client_id and sources.spotify.client_secret are required "
-            "(.dlt/secrets.toml or SOURCES__SPOTIFY__CLIENT_ID / SOURCES__SPOTIFY__CLIENT_SECRET)"
-        )
-    if not (tracked.playlists or tracked.artists or tracked.albums or tracked.queries or refresh_token):
-        raise ConfigurationError(
-            "nothing to track: set sources.spotify.playlists, artists, albums or queries, "
-            "or a refresh_token (tunelake auth) for your own listening"
-        )
-    tier = str(setting("tier", "auto"))
-    try:
-        rate = float(setting("requests_per_second", settings.REQUESTS_PER_SECOND))
-        workers = int(setting("workers", settings.WORKERS))
-        max_retry_after = float(setting("max_retry_after", settings.MAX_RETRY_AFTER_S))
-        retry_base = float(setting("retry_base", settings.RETRY_BASE_S))
-    except (TypeError, ValueError) as error:
-        raise ConfigurationError(f"{section}: a numeric setting is not a number ({error})") from None
-    check_source_options(tier, rate, workers)
-    client = SpotifyClient(
-        str(client_id),
-        client_secret,
-        api_url=setting("api_url", settings.API_URL),
-        token_url=setting("token_url", settings.TOKEN_URL),
-        refresh_token=refresh_token,
-        max_retry_after=max_retry_after,
-        requests_per_second=rate,
-        workers=workers,
-        retry_base=retry_base,
-    )
-    return CatalogCrawler(client, tracked, CrawlOptions(market=setting("market"), tier=tier))

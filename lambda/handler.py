@@ -39,7 +39,8 @@ from typing import Any
 # tunelake talks to Spotify and its destinations only.
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
-from ingestion.pipeline import CoolingDownError, RunSummary, Settings, crawler_from_config, ingest
+from ingestion.pipeline import CoolingDownError, RunSummary, Settings, ingest
+from ingestion.spotify import spotify_from_config
 
 logger = logging.getLogger("tunelake.lambda")
 FINISH_SECONDS = 120.0
@@ -169,15 +170,15 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     remaining = remaining_seconds(context)
     load_secrets()
     settings = Settings.from_config()
-    crawler = crawler_from_config()
     run_dbt = os.environ.get("TUNELAKE_RUN_DBT", "false").lower() == "true" and settings.warehouse != "duckdb"
+    deadline = None
     if remaining is not None:
         reserve = float(os.environ.get("TUNELAKE_FINISH_SECONDS", FINISH_SECONDS))
         reserve += float(os.environ.get("TUNELAKE_DBT_SECONDS", DBT_SECONDS)) if run_dbt else 0.0
-        crawler.client.deadline = started + remaining - reserve
+        deadline = started + remaining - reserve
         logger.info("run budget", extra={"budget_seconds": round(remaining - reserve, 1)})
     try:
-        summary = ingest(settings, crawler)
+        summary = ingest(settings, spotify_from_config(deadline=deadline))
     except CoolingDownError as error:
         result: dict[str, Any] = {"status": "cooling_down", "until": error.until.isoformat()}
         logger.info("ingestion skipped", extra={"summary": result})

@@ -14,7 +14,7 @@ import click
 import duckdb
 
 from ingestion.pipeline import RunSummary, Settings, ingest
-from ingestion.spotify import CatalogCrawler, CrawlOptions, SpotifyClient, Tracked, parse_tracked
+from ingestion.spotify import Tracked, parse_tracked, spotify
 from ingestion.spotify import settings as source_settings
 from ingestion.transform import MARTS, run_dbt
 from sandbox import Catalog, SandboxApi, SandboxServer
@@ -70,16 +70,20 @@ def ingest_sandbox_days(settings: Settings, days: list[date], tier: str = "devel
         for number, day in enumerate(days, start=1):
             api.clock.set_date(day)
             # The sandbox has no rate limit unless asked for one; Spotify's default stays in settings.
-            client = SpotifyClient(
-                DEMO_CLIENT_ID,
-                DEMO_CLIENT_SECRET,
-                server.api_url,
-                server.token_url,
+            source = spotify(
+                playlists=list(tracked.playlists),
+                artists=list(tracked.artists),
+                albums=list(tracked.albums),
+                queries=list(tracked.queries),
+                client_id=DEMO_CLIENT_ID,
+                client_secret=DEMO_CLIENT_SECRET,
                 refresh_token=refresh_token,
+                api_url=server.api_url,
+                token_url=server.token_url,
+                market=DEMO_MARKET,
                 requests_per_second=2_000,
             )
-            crawler = CatalogCrawler(client, tracked, CrawlOptions(market=DEMO_MARKET))
-            summary = ingest(settings, crawler)
+            summary = ingest(settings, source)
             click.echo(
                 f"[day {number}/{len(days)}] {day}: {sum(summary.requests.values())} requests, "
                 f"{sum(summary.warehouse_rows.values())} rows into the warehouse in {summary.seconds:.1f} s, "

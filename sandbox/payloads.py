@@ -62,8 +62,10 @@ class PayloadRenderer:
     def paging(
         self, path: str, items: list[Any], total: int, limit: int, offset: int, query: str = ""
     ) -> dict[str, Any]:
-        """A Spotify paging object whose links carry `query` (extra parameters) along."""
+        """A Spotify paging object whose links carry `query` (extra parameters) and the market along."""
         extra = f"&{query}" if query else ""
+        if self.market:
+            extra += f"&market={self.market}"
 
         def link(at: int) -> str:
             return f"{self.base_url}{path}?offset={at}&limit={limit}{extra}"

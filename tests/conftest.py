@@ -12,7 +12,6 @@ import pytest
 import requests
 
 from ingestion.pipeline import Settings
-from ingestion.spotify import SpotifyClient
 from sandbox import Catalog, SandboxApi, SandboxServer
 
 START = date(2026, 11, 1)
@@ -45,16 +44,6 @@ def start_sandbox() -> Iterator[Callable[..., SandboxServer]]:
 def sandbox(start_sandbox: Callable[..., SandboxServer]) -> SandboxServer:
     """A development-tier sandbox with a small catalog."""
     return start_sandbox()
-
-
-@pytest.fixture
-def client_for() -> Callable[[SandboxServer], SpotifyClient]:
-    def make(server: SandboxServer) -> SpotifyClient:
-        return SpotifyClient(
-            "test-client", "test-secret", server.api_url, server.token_url, requests_per_second=2_000, retry_base=0.05
-        )
-
-    return make
 
 
 @pytest.fixture

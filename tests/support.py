@@ -11,7 +11,7 @@ import duckdb
 import requests
 
 from ingestion.pipeline import Settings, ingest
-from ingestion.spotify import CatalogCrawler, CrawlOptions, SpotifyClient, Tracked, parse_tracked, tables
+from ingestion.spotify import SpotifySource, Tracked, parse_tracked, spotify, tables
 from ingestion.transform import MARTS, run_dbt
 from sandbox import Catalog, SandboxApi, SandboxServer
 from tests.conftest import LOOPBACK_REDIRECT, authorization_code
@@ -58,18 +58,25 @@ def refresh_token(server: SandboxServer) -> str:
 MARKET = "DE"
 
 
-def crawler_for(server: SandboxServer, user: bool = False, tier: str = "auto", **client_options) -> CatalogCrawler:
-    client = SpotifyClient(
-        "test-client",
-        "test-secret",
-        server.api_url,
-        server.token_url,
+def source_for(server: SandboxServer, user: bool = False, tier: str = "auto", **options) -> SpotifySource:
+    """The spotify source against `server`, tracking `tracked_for` its catalog, in the market `MARKET`."""
+    tracked = tracked_for(server.api.catalog)
+    return spotify(
+        playlists=list(tracked.playlists),
+        artists=list(tracked.artists),
+        albums=list(tracked.albums),
+        queries=list(tracked.queries),
+        client_id="test-client",
+        client_secret="test-secret",
         refresh_token=refresh_token(server) if user else None,
+        api_url=server.api_url,
+        token_url=server.token_url,
+        market=MARKET,
+        tier=tier,
         requests_per_second=2_000,
         retry_base=0.05,
-        **client_options,
+        **options,
     )
-    return CatalogCrawler(client, tracked_for(server.api.catalog), CrawlOptions(tier=tier, market=MARKET))
 
 
 def stats(server: SandboxServer) -> dict[tuple[str, int], int]:
@@ -155,6 +162,6 @@ def ingest_days(settings_: Settings, days: Sequence[date], seed: int = 7, tracks
     try:
         for day in days:
             server.api.clock.set_date(day)
-            ingest(settings_, crawler_for(server, user=True))
+            ingest(settings_, source_for(server, user=True))
     finally:
         server.stop()

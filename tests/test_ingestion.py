@@ -16,10 +16,10 @@ from tests.support import (
     ARTISTS,
     DAY,
     QUERIES,
-    crawler_for,
     mart_rows,
     other_settings,
     reset_stats,
+    source_for,
     stats,
     table_counts,
 )
@@ -29,7 +29,7 @@ from tests.support import (
 @pytest.mark.parametrize("tier", ["development", "extended"])
 def test_both_tiers_load_every_resource(start_sandbox, settings, tier):
     server = start_sandbox(tier=tier)
-    summary = ingest(settings, crawler_for(server, user=True))
+    summary = ingest(settings, source_for(server, user=True))
     assert summary.tier == tier
     assert summary.stopped is None
     empty = [table for table, count in table_counts(settings).items() if count == 0]
@@ -60,7 +60,7 @@ def test_both_tiers_load_every_resource(start_sandbox, settings, tier):
 
 @pytest.mark.e2e
 def test_a_development_app_told_it_has_extended_quota_asks_a_lacking_endpoint_once(sandbox, settings):
-    summary = ingest(settings, crawler_for(sandbox, tier="extended"))
+    summary = ingest(settings, source_for(sandbox, tier="extended"))
     refused = {
         endpoint: n for (endpoint, status), n in stats(sandbox).items() if status == 403 and "{id}" not in endpoint
     }
@@ -108,16 +108,16 @@ def minimum_development_requests(catalog: Catalog, day: date) -> int:
 
 @pytest.mark.e2e
 def test_a_development_run_sends_exactly_the_minimum_number_of_requests(sandbox, settings):
-    ingest(settings, crawler_for(sandbox))
+    ingest(settings, source_for(sandbox))
     assert sum(stats(sandbox).values()) == minimum_development_requests(sandbox.api.catalog, DAY)
 
 
 @pytest.mark.e2e
 def test_a_second_run_on_the_same_day_costs_under_5_percent_and_duplicates_nothing(sandbox, settings):
-    first = ingest(settings, crawler_for(sandbox, user=True))
+    first = ingest(settings, source_for(sandbox, user=True))
     before = mart_rows(settings)
     reset_stats(sandbox)
-    second = ingest(settings, crawler_for(sandbox, user=True))
+    second = ingest(settings, source_for(sandbox, user=True))
     first_requests, second_requests = sum(first.requests.values()), sum(second.requests.values())
     assert second_requests <= 0.05 * first_requests, (first_requests, second.requests)
     assert mart_rows(settings) == before
@@ -127,11 +127,11 @@ def test_a_second_run_on_the_same_day_costs_under_5_percent_and_duplicates_nothi
 def test_a_run_through_20_percent_faults_ends_with_the_rows_of_a_clean_run(start_sandbox, tmp_path):
     clean_server, faulty_server = start_sandbox(), start_sandbox()
     clean, faulty = other_settings(tmp_path, "clean"), other_settings(tmp_path, "faulty")
-    ingest(clean, crawler_for(clean_server))
+    ingest(clean, source_for(clean_server))
     faulty_server.api.faults.configure(
         {"fail_rate": 0.2, "fail_kinds": ["429", "500", "502", "503", "reset", "truncate"], "retry_after": 1, "seed": 3}
     )
-    summary = ingest(faulty, crawler_for(faulty_server))
+    summary = ingest(faulty, source_for(faulty_server))
     failures = sum(n for (_, status), n in stats(faulty_server).items() if status != 200)
     assert failures > 0.1 * sum(stats(faulty_server).values())
     assert summary.stopped is None
@@ -142,12 +142,12 @@ def test_a_run_through_20_percent_faults_ends_with_the_rows_of_a_clean_run(start
 def test_an_hours_long_429_stops_the_run_which_resumes_after_the_cooldown(start_sandbox, tmp_path):
     clean_server, server = start_sandbox(), start_sandbox()
     clean, limited = other_settings(tmp_path, "clean"), other_settings(tmp_path, "limited")
-    ingest(clean, crawler_for(clean_server))
+    ingest(clean, source_for(clean_server))
     server.api.faults.configure(
         {"script": [{"kind": "429", "retry_after": 7200, "reason": "QUOTA_EXCEEDED", "after": 60}]}
     )
 
-    stopped = ingest(limited, crawler_for(server))
+    stopped = ingest(limited, source_for(server))
     assert stopped.stopped
     assert "7200" in stopped.stopped
     assert stopped.seconds < 60
@@ -156,10 +156,10 @@ def test_an_hours_long_429_stops_the_run_which_resumes_after_the_cooldown(start_
 
     reset_stats(server)
     with pytest.raises(CoolingDownError):
-        ingest(limited, crawler_for(server))
+        ingest(limited, source_for(server))
     assert stats(server) == {("POST /api/token", 200): 1}
 
     server.api.clock.advance(7200)
-    resumed = ingest(limited, crawler_for(server))
+    resumed = ingest(limited, source_for(server))
     assert resumed.stopped is None
     assert mart_rows(limited) == mart_rows(clean)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ingestion.pipeline import ingest
-from tests.support import ALBUMS, ARTISTS, QUERIES, cli_environment, crawler_for, mart_rows, other_settings
+from tests.support import ALBUMS, ARTISTS, QUERIES, cli_environment, mart_rows, other_settings, source_for
 
 KILLS = 5
 
@@ -59,7 +59,7 @@ def run_ingest(env: dict[str, str], cwd, kill_after: float | None) -> int | None
 def test_an_ingestion_killed_five_times_ends_with_the_rows_of_a_clean_run(start_sandbox, tmp_path):
     clean_server, server = start_sandbox(), start_sandbox()
     clean, killed = other_settings(tmp_path, "clean"), other_settings(tmp_path, "killed")
-    ingest(clean, crawler_for(clean_server))
+    ingest(clean, source_for(clean_server))
     # A little latency spreads the run out, so the kills land in every phase of it.
     server.api.faults.configure({"latency_ms": 4})
     env = environment(server, killed)

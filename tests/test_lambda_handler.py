@@ -22,7 +22,7 @@ from ingestion.pipeline import Settings, ingest
 from ingestion.spotify.tables import TABLES
 from tests.standins import moto
 from tests.standins.moto import aws_environment, moto_server
-from tests.support import ALBUMS, ARTISTS, QUERIES, cli_environment, crawler_for, refresh_token, table_counts
+from tests.support import ALBUMS, ARTISTS, QUERIES, cli_environment, refresh_token, source_for, table_counts
 
 HANDLER = Path(__file__).resolve().parents[1] / "lambda" / "handler.py"
 BUCKET = "tunelake-raw"
@@ -148,7 +148,7 @@ def test_an_invocation_out_of_time_stops_cleanly_and_the_next_completes_the_work
         duckdb_path=str(tmp_path / "clean" / "tunelake.duckdb"),
         pipelines_dir=str(tmp_path / "clean" / "pipelines"),
     )
-    ingest(clean, crawler_for(clean_sandbox, user=True))
+    ingest(clean, source_for(clean_sandbox, user=True))
     warehouse = Settings(duckdb_path=lambda_environment["TUNELAKE__DUCKDB_PATH"])
     resumed, uninterrupted = table_counts(warehouse), table_counts(clean)
     # Plays are the user's listening so far on each sandbox's clock; everything else must match.

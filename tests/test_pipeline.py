@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from ingestion.pipeline import RunSummary, Settings, ingest, load_warehouse
-from ingestion.spotify import CatalogCrawler, parse_tracked
+from ingestion.spotify import spotify
 from ingestion.spotify.helpers import ConfigurationError
 from ingestion.transform import run_dbt
 from sandbox import Catalog, SandboxServer
@@ -61,14 +61,21 @@ def discography_tracks(catalog: Catalog) -> set[int]:
     }
 
 
-def run_day(server: SandboxServer, settings: Settings, client_for, day: date) -> None:
+def run_day(server: SandboxServer, settings: Settings, day: date) -> None:
     server.api.clock.set_date(day)
     catalog = server.api.catalog
     playlists, artists = tracked_indexes(catalog)
-    tracked = parse_tracked(
-        [catalog.encode_id("playlist", p) for p in playlists], [catalog.encode_id("artist", a) for a in artists]
+    source = spotify(
+        playlists=[catalog.encode_id("playlist", p) for p in playlists],
+        artists=[catalog.encode_id("artist", a) for a in artists],
+        client_id="test-client",
+        client_secret="test-secret",
+        api_url=server.api_url,
+        token_url=server.token_url,
+        requests_per_second=2_000,
+        retry_base=0.05,
     )
-    ingest(settings, CatalogCrawler(client_for(server), tracked))
+    ingest(settings, source)
 
 
 def sandbox_requests(server: SandboxServer) -> int:
@@ -91,10 +98,10 @@ def duplicate_keys(settings: Settings) -> dict[str, int]:
 
 
 @pytest.mark.e2e
-def test_two_days_load_every_reachable_track_and_a_rerun_adds_no_duplicates(sandbox, settings, client_for):
+def test_two_days_load_every_reachable_track_and_a_rerun_adds_no_duplicates(sandbox, settings):
     catalog = sandbox.api.catalog
-    run_day(sandbox, settings, client_for, DAY_1)
-    run_day(sandbox, settings, client_for, DAY_2)
+    run_day(sandbox, settings, DAY_1)
+    run_day(sandbox, settings, DAY_2)
     run_dbt(["build"], duckdb_path=settings.duckdb_path)
     counts = mart_counts(settings)
 
@@ -115,16 +122,16 @@ def test_two_days_load_every_reachable_track_and_a_rerun_adds_no_duplicates(sand
     assert loaded == {catalog.encode_id("track", t) for t in day_1 | day_2} | ghosts_1 | ghosts_2
     assert [row[0] for row in dates] == [DAY_1, DAY_2]
 
-    run_day(sandbox, settings, client_for, DAY_2)
+    run_day(sandbox, settings, DAY_2)
     run_dbt(["build"], duckdb_path=settings.duckdb_path)
     assert mart_counts(settings) == counts
     assert duplicate_keys(settings) == dict.fromkeys(MART_KEYS, 0)
 
 
 @pytest.mark.e2e
-def test_raw_zone_holds_every_load_partitioned_by_table_and_load_date(sandbox, settings, client_for):
-    run_day(sandbox, settings, client_for, DAY_1)
-    run_day(sandbox, settings, client_for, DAY_2)
+def test_raw_zone_holds_every_load_partitioned_by_table_and_load_date(sandbox, settings):
+    run_day(sandbox, settings, DAY_1)
+    run_day(sandbox, settings, DAY_2)
     dataset = Path(settings.raw_zone_url) / "spotify"
     track_files = sorted(dataset.glob("tracks/load_date=*/*.jsonl.gz"))
     assert len(track_files) == 2, "the raw zone keeps every load, the warehouse merges"
@@ -136,9 +143,9 @@ def test_raw_zone_holds_every_load_partitioned_by_table_and_load_date(sandbox, s
 
 
 @pytest.mark.e2e
-def test_a_deleted_warehouse_is_rebuilt_from_the_raw_zone_without_calling_the_api(sandbox, settings, client_for):
-    run_day(sandbox, settings, client_for, DAY_1)
-    run_day(sandbox, settings, client_for, DAY_2)
+def test_a_deleted_warehouse_is_rebuilt_from_the_raw_zone_without_calling_the_api(sandbox, settings):
+    run_day(sandbox, settings, DAY_1)
+    run_day(sandbox, settings, DAY_2)
     with duckdb.connect(settings.duckdb_path) as con:
         before = con.sql("select count(*) from spotify.track_observations").fetchone()[0]
     Path(settings.duckdb_path).unlink()

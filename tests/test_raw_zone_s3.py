@@ -10,7 +10,7 @@ import pytest
 from ingestion.pipeline import Settings, ingest
 from tests.standins import moto
 from tests.standins.moto import aws_environment, moto_server
-from tests.support import crawler_for, reset_stats, stats, table_counts
+from tests.support import reset_stats, source_for, stats, table_counts
 
 BUCKET = "tunelake-raw"
 KEY = re.compile(
@@ -36,7 +36,7 @@ def test_s3_raw_zone_is_laid_out_by_table_and_load_date_and_restores_state(s3, s
         duckdb_path=str(tmp_path / "tunelake.duckdb"),
         pipelines_dir=str(tmp_path / "pipelines"),
     )
-    first = ingest(settings, crawler_for(sandbox))
+    first = ingest(settings, source_for(sandbox))
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]]
     data = [k for k in keys if not k.startswith("zone/spotify/_dlt") and not k.endswith("/init")]
     assert data
@@ -47,7 +47,7 @@ def test_s3_raw_zone_is_laid_out_by_table_and_load_date_and_restores_state(s3, s
     # A machine with an empty working folder (a Lambda's /tmp): state comes back from the bucket.
     shutil.rmtree(settings.pipelines_dir)
     reset_stats(sandbox)
-    second = ingest(settings, crawler_for(sandbox))
+    second = ingest(settings, source_for(sandbox))
     assert sum(second.requests.values()) <= 0.05 * sum(first.requests.values())
     assert sum(stats(sandbox).values()) == sum(second.requests.values())
     assert table_counts(settings)["tracks"] == first.warehouse_rows["tracks"]

@@ -20,7 +20,7 @@ from ingestion.cli import main
 from ingestion.pipeline import RunSummary, Settings, ingest
 from ingestion.transform import run_dbt
 from sandbox import Catalog, SandboxApi, SandboxServer
-from tests.support import DAY, cli_environment, crawler_for, reset_stats, stats
+from tests.support import DAY, cli_environment, reset_stats, source_for, stats
 
 WITHHELD = 0.05
 DAYS = (DAY, DAY + timedelta(days=1))
@@ -56,7 +56,7 @@ def load(root: Path, tier: str) -> Loaded:
     summaries = []
     for day in DAYS:
         server.api.clock.set_date(day)
-        summaries.append(ingest(settings, crawler_for(server, user=True)))
+        summaries.append(ingest(settings, source_for(server, user=True)))
     run_dbt(["build", "--quiet"], duckdb_path=settings.duckdb_path)  # raises unless every test passes
     return Loaded(tier, settings, server, summaries)
 
@@ -263,12 +263,12 @@ def test_null_images_descriptions_and_adders_become_null_columns(loaded):
 def test_a_playlist_spotify_refuses_is_reported_every_run_and_asked_once_a_day(tmp_path, start_sandbox):
     server = start_sandbox()
     settings = Settings(raw_zone_url=str(tmp_path / "raw"), duckdb_path=str(tmp_path / "w.duckdb"))
-    first = ingest(settings, crawler_for(server, user=True))
+    first = ingest(settings, source_for(server, user=True))
     refused = {s.entity_id for s in first.skipped if s.kind == "playlist" and "404" in s.reason}
     assert refused
-    crawler = crawler_for(server, user=True)
+    source = source_for(server, user=True)
     reset_stats(server)
-    again = ingest(settings, crawler)
+    again = ingest(settings, source)
     assert sum(stats(server).values()) == 2, stats(server)  # the token and recently played
     assert {s.entity_id for s in again.skipped if s.kind == "playlist" and "404" in s.reason} == refused
     assert "editorial" in next(s.reason for s in again.skipped if s.entity_id in refused)
@@ -280,7 +280,7 @@ def test_a_distribution_check_warns_and_keeps_its_rows_while_the_core_marts_buil
     for tier, day in (("extended", DAY), ("development", DAY + timedelta(days=1))):
         server = SandboxServer(SandboxApi(Catalog(seed=7, tracks=2_000), tier=tier, today=day)).start()
         try:
-            ingest(settings, crawler_for(server, user=True))
+            ingest(settings, source_for(server, user=True))
         finally:
             server.stop()
     result = run_dbt(["build", "--quiet"], duckdb_path=settings.duckdb_path)

@@ -17,7 +17,7 @@ from ingestion.pipeline import Settings, ingest
 from ingestion.spotify.tables import TABLES
 from tests.standins import moto
 from tests.standins.moto import athena_queries, aws_environment, moto_server
-from tests.support import crawler_for
+from tests.support import source_for
 
 BUCKET = "tunelake-lake"
 CREATE_TABLE = re.compile(r"CREATE TABLE `awsdatacatalog`\.`spotify`\.`(?P<table>\w+)`")
@@ -49,7 +49,7 @@ def test_athena_load_makes_iceberg_tables_over_the_parquet_it_stages(aws, sandbo
     settings = Settings(
         raw_zone_url=f"s3://{BUCKET}/zone", warehouse="athena", pipelines_dir=str(tmp_path / "pipelines")
     )
-    summary = ingest(settings, crawler_for(sandbox, user=True))
+    summary = ingest(settings, source_for(sandbox, user=True))
     queries = athena_queries(aws)
 
     # Every raw table is an Iceberg table (merges need one), its data in the lake's warehouse folder.

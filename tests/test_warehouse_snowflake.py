@@ -17,7 +17,7 @@ from ingestion.pipeline import RunSummary, Settings, ingest, load_warehouse
 from ingestion.spotify.tables import TABLES
 from tests.standins.fakesnow import fakesnow_server
 from tests.standins.fakesnow.dlt_compat import fakesnow_destination
-from tests.support import DAY, comparable_rows, crawler_for
+from tests.support import DAY, comparable_rows, source_for
 
 DATABASE = "LOAD_TEST"
 
@@ -40,7 +40,7 @@ def test_snowflake_load_merges_as_duckdb_does_and_restores_its_state(fakesnow, s
     )
     for day in (DAY, DAY + timedelta(days=1)):
         sandbox.api.clock.set_date(day)
-        summary = ingest(snowflake, crawler_for(sandbox, user=True))
+        summary = ingest(snowflake, source_for(sandbox, user=True))
         assert summary.warehouse_rows["tracks"] > 0
 
     # The same raw zone loaded into DuckDB: every table holds the same rows after two days of merges.

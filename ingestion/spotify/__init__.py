@@ -9,71 +9,25 @@ adding to them; `plays` holds each play once, however often it was seen.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+from typing import Any
 
 import dlt
+from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigValueCannotBeCoercedException
+from dlt.common.typing import TSecretStrValue
+from dlt.extract.source import DltSource
 from dlt.sources import DltResource
 
 from ingestion.spotify import settings, tables
 from ingestion.spotify.crawler import CatalogCrawler
-from ingestion.spotify.helpers import ConfigurationError, SpotifyClient, parse_spotify_id
-from ingestion.spotify.options import TIERS, CrawlOptions, Tracked
+from ingestion.spotify.helpers import ConfigurationError, SpotifyClient
+from ingestion.spotify.options import CrawlOptions, Tracked, check_options, parse_tracked
 
 
-def _as_list(value: Sequence[str] | str | None, field: str) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        # From the environment: a JSON list (what dlt documents) or comma-separated values.
-        if value.strip().startswith("["):
-            try:
-                return [str(v) for v in json.loads(value)]
-            except json.JSONDecodeError as error:
-                raise ConfigurationError(f"{field}: not a JSON list: {value!r} ({error})") from None
-        return [v for v in value.replace(",", " ").split() if v]
-    return [str(v) for v in value]
+class SpotifySource(DltSource):
+    """The `spotify` source, with the crawler that feeds its resources (requests, skipped ids, tier)."""
 
-
-def parse_tracked(
-    playlists: Sequence[str] | str | None,
-    artists: Sequence[str] | str | None,
-    albums: Sequence[str] | str | None = None,
-    queries: Sequence[str] | str | None = None,
-) -> Tracked:
-    """Validate what to track before any request is sent.
-
-    Raises:
-        ConfigurationError: naming the first malformed id, URL or query and its setting.
-    """
-
-    def ids(value: Sequence[str] | str | None, kind: str) -> tuple[str, ...]:
-        field = f"sources.spotify.{kind}s"
-        return tuple(dict.fromkeys(parse_spotify_id(v, kind, field) for v in _as_list(value, field)))
-
-    # Queries may contain spaces and commas: a string is one query, a list holds several.
-    query_list = [queries] if isinstance(queries, str) and not queries.strip().startswith("[") else queries
-    cleaned = []
-    for query in _as_list(query_list, "sources.spotify.queries"):
-        if not query.strip() or len(query) > 200:
-            raise ConfigurationError(f"sources.spotify.queries: {query!r} must be 1 to 200 characters")
-        cleaned.append(query.strip())
-    return Tracked(
-        playlists=ids(playlists, "playlist"),
-        artists=ids(artists, "artist"),
-        albums=ids(albums, "album"),
-        queries=tuple(dict.fromkeys(cleaned)),
-    )
-
-
-def check_options(tier: str, requests_per_second: float, workers: int) -> None:
-    """Raises ConfigurationError naming the setting when an option is out of range."""
-    if tier not in TIERS:
-        raise ConfigurationError(f"sources.spotify.tier: {tier!r} is not one of {TIERS}")
-    if requests_per_second <= 0:
-        raise ConfigurationError(f"sources.spotify.requests_per_second: must be above 0, got {requests_per_second}")
-    if workers < 1:
-        raise ConfigurationError(f"sources.spotify.workers: must be at least 1, got {workers}")
+    crawler: CatalogCrawler
 
 
 @dlt.source(name="spotify", max_table_nesting=0)
@@ -83,8 +37,8 @@ def spotify(
     albums: Sequence[str] | None = None,
     queries: Sequence[str] | None = None,
     client_id: str = dlt.secrets.value,
-    client_secret: str | None = dlt.secrets.value,
-    refresh_token: str | None = None,
+    client_secret: TSecretStrValue | None = None,
+    refresh_token: TSecretStrValue | None = None,
     api_url: str = settings.API_URL,
     token_url: str = settings.TOKEN_URL,
     market: str | None = None,
@@ -92,8 +46,15 @@ def spotify(
     requests_per_second: float = settings.REQUESTS_PER_SECOND,
     workers: int = settings.WORKERS,
     max_retry_after: float = settings.MAX_RETRY_AFTER_S,
-) -> list[DltResource]:
+    retry_base: float = settings.RETRY_BASE_S,
+    on_response: Any = None,
+    deadline: float | None = None,
+) -> SpotifySource:
     """Playlists, tracks, albums, artists, searches and (with a refresh token) the user's listening.
+
+    Every argument comes from dlt config (`sources.spotify.*` in `.dlt/config.toml` and
+    `.dlt/secrets.toml`, or `SOURCES__SPOTIFY__*` in the environment) unless given; the CLI, the
+    Lambda and the demo all build their runs here.
 
     Args:
         playlists: Playlist ids, URIs or open.spotify.com URLs to snapshot every day.
@@ -111,12 +72,28 @@ def spotify(
         requests_per_second: Most requests per second.
         workers: Requests in flight at once.
         max_retry_after: Longest Retry-After (s) the run waits out before stopping.
+        retry_base: First backoff (s) after a 5xx, reset or timeout; doubles each time.
+        on_response: Called after every answer (a progress bar); not a setting.
+        deadline: `time.monotonic()` after which no request is sent (a Lambda's budget); not a setting.
 
     Returns:
-        One resource per table in `tables.TABLES`.
+        One append resource per table in `tables.TABLES`, and the crawler behind them.
+
+    Raises:
+        ConfigurationError: naming the setting, before any request is sent.
     """
     tracked = parse_tracked(playlists, artists, albums, queries)
     check_options(tier, requests_per_second, workers)
+    if not client_secret and not refresh_token:
+        raise ConfigurationError(
+            "sources.spotify.client_secret is required (or a refresh_token from `tunelake auth --pkce`): "
+            ".dlt/secrets.toml or SOURCES__SPOTIFY__CLIENT_SECRET"
+        )
+    if not (tracked.playlists or tracked.artists or tracked.albums or tracked.queries or refresh_token):
+        raise ConfigurationError(
+            "nothing to track: set sources.spotify.playlists, artists, albums or queries, "
+            "or a refresh_token (tunelake auth) for your own listening"
+        )
     client = SpotifyClient(
         client_id,
         client_secret,
@@ -126,22 +103,45 @@ def spotify(
         max_retry_after=max_retry_after,
         requests_per_second=requests_per_second,
         workers=workers,
+        retry_base=retry_base,
+        on_response=on_response,
+        deadline=deadline,
     )
-    return spotify_resources(CatalogCrawler(client, tracked, CrawlOptions(market=market, tier=tier)))
+    crawler = CatalogCrawler(client, tracked, CrawlOptions(market=market, tier=tier))
+    source = SpotifySource.from_data(dlt.current.source_schema(), "spotify", spotify_resources(crawler))
+    source.crawler = crawler
+    return source
+
+
+def spotify_from_config(**given: Any) -> SpotifySource:
+    """`spotify()` with every argument not `given` from dlt config, its errors naming the setting.
+
+    Raises:
+        ConfigurationError: for a missing or malformed setting, before any request is sent.
+    """
+    try:
+        return spotify(**given)
+    except ConfigFieldMissingException as error:
+        missing = " and ".join(f"sources.spotify.{name}" for name in error.fields)
+        variables = " / ".join(f"SOURCES__SPOTIFY__{name.upper()}" for name in error.fields)
+        raise ConfigurationError(f"{missing} required (.dlt/secrets.toml or {variables})") from None
+    except ConfigValueCannotBeCoercedException as error:
+        kind = getattr(error.hint, "__name__", str(error.hint))
+        raise ConfigurationError(f"sources.spotify.{error.field_name}: {error.field_value!r} is not a {kind}") from None
 
 
 def spotify_resources(crawler: CatalogCrawler) -> list[DltResource]:
-    """One merge resource per table in `tables.TABLES`, all fed by one crawler.
+    """One resource per table in `tables.TABLES`, all fed by one crawler.
 
-    Use this instead of the `spotify` source to keep a handle on the crawler (its client's
-    request counters, the ids it skipped, whether it stopped) for a run summary.
+    They append: what the source yields is history (the raw zone keeps every load); the
+    warehouse load merges on each table's primary key.
     """
     return [
         dlt.resource(
             crawler.table(name),
             name=name,
             primary_key=spec["primary_key"],
-            write_disposition="merge",
+            write_disposition="append",
             columns=spec["columns"],
         )
         for name, spec in tables.TABLES.items()
@@ -153,8 +153,10 @@ __all__ = [
     "ConfigurationError",
     "CrawlOptions",
     "SpotifyClient",
+    "SpotifySource",
     "Tracked",
     "parse_tracked",
     "spotify",
+    "spotify_from_config",
     "spotify_resources",
 ]

@@ -370,3 +370,8 @@ def artist_album(payload: dict[str, Any], artist_id: str, observed_at: datetime)
     if album_id is None:
         return None
     return TABLES["artist_albums"].row(payload, artist_id=artist_id, album_id=album_id, observed_at=observed_at)
+
+
+def followed(artist_id: str, observed_at: datetime) -> Row:
+    """A `followed_artists` row."""
+    return TABLES["followed_artists"].row(artist_id=artist_id, observed_at=observed_at)

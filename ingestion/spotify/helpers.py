@@ -137,6 +137,8 @@ class SpotifyClient:
         requests_per_second: Most requests sent per second, all threads together.
         workers: Requests in flight at once.
         retry_base: First backoff (seconds) after a 5xx, reset or timeout; doubles each time.
+        on_response: Called after every answer (a progress bar).
+        deadline: `time.monotonic()` after which no request is sent (`OutOfTimeError`); None: no limit.
     """
 
     def __init__(
@@ -150,6 +152,8 @@ class SpotifyClient:
         requests_per_second: float = settings.REQUESTS_PER_SECOND,
         workers: int = settings.WORKERS,
         retry_base: float = settings.RETRY_BASE_S,
+        on_response: Callable[[], object] | None = None,
+        deadline: float | None = None,
     ) -> None:
         redaction.install()
         self.max_retry_after = max_retry_after
@@ -159,9 +163,8 @@ class SpotifyClient:
         self.statuses: Counter[int] = Counter()
         self.refused: set[str] = set()
         self.has_user = bool(refresh_token)
-        self.on_response: Callable[[], object] | None = None
-        # `time.monotonic()` after which no request is sent (OutOfTimeError); None: no limit.
-        self.deadline: float | None = None
+        self.on_response = on_response
+        self.deadline = deadline
         self._limiter = RateLimiter(requests_per_second)
         self._local = threading.local()
         self._lock = threading.Lock()

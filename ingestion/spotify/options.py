@@ -1,10 +1,13 @@
-"""What to crawl and how: the validated configuration a crawler is built from."""
+"""What to crawl and how: the configuration a crawler is built from, validated in one place."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingestion.spotify import settings
+from ingestion.spotify.helpers import ConfigurationError, parse_spotify_id
 
 TIERS = ("auto", "development", "extended")
 
@@ -34,3 +37,58 @@ class CrawlOptions:
     tier: str = "auto"
     refresh_days: dict[str, int] | None = None
     search_depth: int = settings.SEARCH_DEPTH
+
+
+def _as_list(value: Sequence[str] | str | None, field: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        # From the environment: a JSON list (what dlt documents) or comma-separated values.
+        if value.strip().startswith("["):
+            try:
+                return [str(v) for v in json.loads(value)]
+            except json.JSONDecodeError as error:
+                raise ConfigurationError(f"{field}: not a JSON list: {value!r} ({error})") from None
+        return [v for v in value.replace(",", " ").split() if v]
+    return [str(v) for v in value]
+
+
+def parse_tracked(
+    playlists: Sequence[str] | str | None,
+    artists: Sequence[str] | str | None,
+    albums: Sequence[str] | str | None = None,
+    queries: Sequence[str] | str | None = None,
+) -> Tracked:
+    """Validate what to track before any request is sent.
+
+    Raises:
+        ConfigurationError: naming the first malformed id, URL or query and its setting.
+    """
+
+    def ids(value: Sequence[str] | str | None, kind: str) -> tuple[str, ...]:
+        field = f"sources.spotify.{kind}s"
+        return tuple(dict.fromkeys(parse_spotify_id(v, kind, field) for v in _as_list(value, field)))
+
+    # Queries may contain spaces and commas: a string is one query, a list holds several.
+    query_list = [queries] if isinstance(queries, str) and not queries.strip().startswith("[") else queries
+    cleaned = []
+    for query in _as_list(query_list, "sources.spotify.queries"):
+        if not query.strip() or len(query) > 200:
+            raise ConfigurationError(f"sources.spotify.queries: {query!r} must be 1 to 200 characters")
+        cleaned.append(query.strip())
+    return Tracked(
+        playlists=ids(playlists, "playlist"),
+        artists=ids(artists, "artist"),
+        albums=ids(albums, "album"),
+        queries=tuple(dict.fromkeys(cleaned)),
+    )
+
+
+def check_options(tier: str, requests_per_second: float, workers: int) -> None:
+    """Raises ConfigurationError naming the setting when an option is out of range."""
+    if tier not in TIERS:
+        raise ConfigurationError(f"sources.spotify.tier: {tier!r} is not one of {TIERS}")
+    if requests_per_second <= 0:
+        raise ConfigurationError(f"sources.spotify.requests_per_second: must be above 0, got {requests_per_second}")
+    if workers < 1:
+        raise ConfigurationError(f"sources.spotify.workers: must be at least 1, got {workers}")

@@ -11,6 +11,8 @@ import threading
 from datetime import date, datetime
 from typing import Any
 
+import dlt
+
 EPOCH = date(1970, 1, 1)
 ENTITY_KINDS = ("album", "track", "artist")
 
@@ -29,6 +31,11 @@ class CrawlState:
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
         self._lock = threading.RLock()
+
+    @classmethod
+    def of_pipeline(cls, pipeline: dlt.Pipeline, source: str = "spotify") -> CrawlState:
+        """The crawler's state as a pipeline last committed it (after `sync_destination`), read only."""
+        return cls(pipeline.state.get("sources", {}).get(source, {}).get("crawler", {}))
 
     # once a day ------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ingestion.pipeline import Settings, ingest
 from ingestion.transform import DBT_PROJECT_DIR, MARTS, run_dbt
-from tests.support import ATHENA_OFFLINE_ENVIRONMENT, OFFLINE_COMPILE, crawler_for
+from tests.support import ATHENA_OFFLINE_ENVIRONMENT, OFFLINE_COMPILE, source_for
 
 DAYS = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
 
@@ -35,7 +35,7 @@ def warehouse(tmp_path_factory):
     server = SandboxServer(SandboxApi(Catalog(seed=7, tracks=2_000), today=DAYS[0])).start()
     for day in DAYS:
         server.api.clock.set_date(day)
-        ingest(settings, crawler_for(server, user=True))
+        ingest(settings, source_for(server, user=True))
     yield settings, server
     server.stop()
 
@@ -93,7 +93,7 @@ def test_after_a_new_day_the_incremental_run_equals_a_full_refresh(warehouse):
     settings, server = warehouse
     run_dbt(["build", "--quiet"], duckdb_path=settings.duckdb_path)
     server.api.clock.set_date(date(2026, 11, 4))
-    ingest(settings, crawler_for(server, user=True))
+    ingest(settings, source_for(server, user=True))
     run_dbt(["build", "--quiet"], duckdb_path=settings.duckdb_path)
     incremental = snapshot(settings)
     run_dbt(["build", "--quiet", "--full-refresh"], duckdb_path=settings.duckdb_path)

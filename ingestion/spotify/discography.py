@@ -1,0 +1,51 @@
+"""The tracked artists' discographies: listed once a UTC day, every album fetched with its tracks."""
+
+from __future__ import annotations
+
+from ingestion.spotify import answers, settings
+from ingestion.spotify.crawl import Crawl
+from ingestion.spotify.tier import decide_tier
+
+ENDPOINT = "GET /v1/artists/{id}/albums"
+
+
+def crawl_discographies(crawl: Crawl) -> None:
+    """List each tracked artist's albums not yet listed today; the artists themselves are fetched too."""
+    artists = crawl.tracked.artists
+    for artist_id in artists:
+        crawl.want("artist", artist_id)
+    crawl.report_refused_today({f"discography:{a}": ("artist", a) for a in artists})
+    pending = [a for a in artists if not crawl.state.done_on(f"discography:{a}", crawl.today)]
+    if pending:
+        decide_tier(crawl)  # the page size depends on it
+    crawl.for_each(lambda artist_id: discography(crawl, artist_id), pending)
+
+
+def discography(crawl: Crawl, artist_id: str) -> None:
+    key = f"discography:{artist_id}"
+    first_page = crawl.fetch_tracked(
+        key,
+        "artist",
+        artist_id,
+        ENDPOINT,
+        crawl.client.spotipy.artist_albums,
+        artist_id,
+        include_groups=settings.DISCOGRAPHY_GROUPS,
+        limit=settings.ARTIST_ALBUMS_PAGE[crawl.page_tier()],
+    )
+    if first_page is None:
+        return
+    observed_at = crawl.client.response_time()
+    albums = crawl.pages("artist", artist_id, ENDPOINT, first_page)
+    if albums is None:
+        return
+    for album in albums:
+        row = answers.artist_album(album, artist_id, observed_at)
+        if row is None:
+            continue
+        with crawl.lock:
+            crawl.expand_albums.setdefault(row["album_id"])
+        crawl.want("album", answers.ref("album", album))
+        crawl.emit("artist_albums", row)
+    crawl.state.remember_size(key, len(albums))
+    crawl.state.mark_done(key, crawl.today)
