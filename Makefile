@@ -42,9 +42,10 @@ demo: install  ## Run everything offline: sandbox API -> dlt -> raw zone + DuckD
 test: install-dev  ## Run the test suite
 	$(BIN)/pytest
 
-lint: install-dev  ## ruff for Python, sqlfluff for the dbt SQL
+lint: install-dev  ## ruff for Python, mypy for the loader, sqlfluff for the dbt SQL
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	TUNELAKE_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint dbt_project/models
 
 # The dbt sources YAML is generated from the raw tables' one declaration; a test fails on drift.
@@ -58,15 +59,11 @@ format: install-dev  ## Fix what ruff and sqlfluff can fix
 
 docs: install  ## Serve the dbt docs on 127.0.0.1 (after make demo)
 	@test -f dbt_project/target/catalog.json || { echo "No docs yet: run 'make demo' first."; exit 1; }
-	cd dbt_project && TUNELAKE_DUCKDB_PATH=$(CURDIR)/data/tunelake.duckdb ../$(BIN)/dbt docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
+	$(BIN)/tunelake dbt docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
-# The duckdb target reads data/tunelake.duckdb; TUNELAKE_TARGET=snowflake or athena reads the marts
-# there, with the environment of profiles.example.yml. No usage statistics leave the machine.
+# Reads the configured warehouse (tunelake.warehouse, tunelake.duckdb_path); no usage statistics leave.
 dashboard: install  ## Open the dashboard on 127.0.0.1:8501 over the marts (after make demo)
-	@if [ "$${TUNELAKE_TARGET:-duckdb}" = duckdb ] && [ ! -f data/tunelake.duckdb ]; then \
-		echo "No warehouse at $(CURDIR)/data/tunelake.duckdb: run 'make demo' first."; exit 1; fi
-	TUNELAKE_DUCKDB_PATH=$(CURDIR)/data/tunelake.duckdb $(BIN)/streamlit run dashboard/app.py \
-		--server.address 127.0.0.1 --server.port $(DASHBOARD_PORT) --server.headless true --browser.gatherUsageStats false
+	$(BIN)/tunelake dashboard --port $(DASHBOARD_PORT)
 
 sandbox: install  ## Serve the Spotify sandbox API on 127.0.0.1:8765
 	$(BIN)/tunelake sandbox

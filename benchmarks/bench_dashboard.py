@@ -103,7 +103,7 @@ class Timing:
 
 def build_marts(root: Path, days: int) -> Path:
     """The demo's marts under `root`: sandbox days through the loader, then `dbt build` in a subprocess."""
-    from ingestion.pipeline import Settings
+    from ingestion.config import Settings
     from sandbox.demo import demo_days, ingest_sandbox_days
 
     # The demo tracks playlists a development app may not read: their 404s are expected, not news.

@@ -255,7 +255,8 @@ def ingest_child() -> None:
     """Child process: one `ingest()` run from the JSON on stdin; prints its figures as JSON."""
     logging.getLogger("spotipy").setLevel(logging.CRITICAL)
     from ingestion import pipeline
-    from ingestion.pipeline import Settings, ingest
+    from ingestion.config import Settings
+    from ingestion.pipeline import ingest
     from ingestion.spotify import spotify
 
     # Where the peak is: noted when the warehouse load starts (fetch and raw zone are done).

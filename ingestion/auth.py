@@ -21,8 +21,8 @@ import tomlkit
 from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyOAuth, SpotifyOauthError, SpotifyPKCE
 
+from ingestion.errors import ConfigurationError
 from ingestion.spotify import settings
-from ingestion.spotify.helpers import ConfigurationError
 
 CALLBACK_PATH = "/callback"
 PAGE = b"<html><body><h1>tunelake is authorized.</h1><p>You can close this tab.</p></body></html>"

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import click
 
-from ingestion.spotify.helpers import ConfigurationError
+from ingestion.errors import ConfigurationError
 
 # Exit codes (documented in the README).
 EXIT_OK = 0
@@ -66,7 +66,8 @@ def _ingest(playlists: tuple[str, ...], artists: tuple[str, ...], dry_run: bool 
     """Run one ingestion (or show its plan) and exit with the documented code if it did not finish."""
     from tqdm import tqdm
 
-    from ingestion.pipeline import CoolingDownError, Settings, ingest, plan
+    from ingestion.config import Settings
+    from ingestion.pipeline import CoolingDownError, ingest, plan
     from ingestion.spotify import spotify_from_config
 
     # What the command line names replaces the configured lists.
@@ -128,16 +129,65 @@ def ingest_command(playlists: tuple[str, ...], artists: tuple[str, ...], dry_run
 )
 def run(playlists: tuple[str, ...], artists: tuple[str, ...], target: str | None) -> None:
     """Ingest, then `dbt build` the models on the same warehouse."""
-    from ingestion.pipeline import Settings
+    from ingestion.config import Settings
     from ingestion.transform import DbtError, run_dbt
 
     _ingest(playlists, artists)
-    settings_ = Settings.from_config()
     try:
-        run_dbt(["build"], duckdb_path=settings_.duckdb_path, target=target or settings_.warehouse)
+        run_dbt(["build"], Settings.from_config(), target=target)
     except DbtError as error:
         click.echo(str(error), err=True)
         sys.exit(EXIT_FAILED)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def dbt(args: tuple[str, ...]) -> None:
+    """Run dbt on the dbt project with tunelake's settings (`tunelake dbt build`, `tunelake dbt docs serve`).
+
+    The target is the configured tunelake.warehouse and the duckdb target's file is
+    tunelake.duckdb_path, unless the arguments say otherwise.
+    """
+    from ingestion.config import Settings
+    from ingestion.transform import DbtError, run_dbt
+
+    try:
+        settings = Settings.from_config()
+        run_dbt(list(args) or ["--help"], settings)
+    except ConfigurationError as error:
+        click.echo(f"Configuration error: {error}", err=True)
+        sys.exit(EXIT_CONFIGURATION)
+    except DbtError as error:
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_FAILED)
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True, help="Port on 127.0.0.1.")
+def dashboard(port: int) -> None:
+    """Serve the dashboard over the configured warehouse's marts on 127.0.0.1 (no usage statistics leave)."""
+    import subprocess
+
+    from ingestion.config import Settings
+    from ingestion.transform import REPO_ROOT
+
+    try:
+        settings = Settings.from_config()
+    except ConfigurationError as error:
+        click.echo(f"Configuration error: {error}", err=True)
+        sys.exit(EXIT_CONFIGURATION)
+    if settings.warehouse == "duckdb" and not Path(settings.duckdb_path).is_file():
+        click.echo(
+            f"No warehouse at {Path(settings.duckdb_path).resolve()}: run `make demo` (or `tunelake run`) first."
+        )
+        sys.exit(EXIT_CONFIGURATION)
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app.py"),
+        "--server.address", "127.0.0.1", "--server.port", str(port),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    environment = {**os.environ, **settings.dbt_environment()}
+    sys.exit(subprocess.run(command, env=environment, check=False).returncode)  # noqa: S603 (our own command)
 
 
 @main.command()
@@ -154,7 +204,7 @@ def smoke(warehouse: str) -> None:
         click.echo(refusal(warehouse, absent), err=True)
         sys.exit(EXIT_CONFIGURATION)
     os.environ["TUNELAKE__WAREHOUSE"] = warehouse
-    run.callback(playlists=(), artists=(), target=warehouse)
+    click.get_current_context().invoke(run, playlists=(), artists=(), target=warehouse)
 
 
 @main.command()
@@ -182,8 +232,8 @@ def auth(port: int, pkce: bool, no_browser: bool, secrets_file: Path) -> None:
     from ingestion.auth import run_authorization, save_refresh_token
     from ingestion.spotify import settings as source_settings
 
-    client_id = dlt.secrets.get("sources.spotify.client_id")
-    client_secret = None if pkce else dlt.secrets.get("sources.spotify.client_secret")
+    client_id: str | None = dlt.secrets.get("sources.spotify.client_id")
+    client_secret: str | None = None if pkce else dlt.secrets.get("sources.spotify.client_secret")
     if not client_id or not (pkce or client_secret):
         click.echo(
             "Configuration error: sources.spotify.client_id (and client_secret, or --pkce) are required.", err=True
@@ -199,7 +249,7 @@ def auth(port: int, pkce: bool, no_browser: bool, secrets_file: Path) -> None:
         refresh_token = run_authorization(
             str(client_id),
             client_secret,
-            dlt.config.get("sources.spotify.token_url") or source_settings.TOKEN_URL,
+            dlt.config.get("sources.spotify.token_url", str) or source_settings.TOKEN_URL,
             port,
             show,
         )
@@ -223,7 +273,7 @@ def query(sql: str) -> None:
     """Run SQL against the DuckDB warehouse and print the result."""
     import duckdb
 
-    from ingestion.pipeline import Settings
+    from ingestion.config import Settings
 
     with duckdb.connect(Settings.from_config().duckdb_path, read_only=True) as con:
         con.sql(sql).show(max_rows=50)

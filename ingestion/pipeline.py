@@ -20,17 +20,17 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import dlt
-from dlt.common.destination import Destination
+from dlt.common.schema.typing import TTableFormat
 from dlt.sources import DltResource
 from dlt.sources.filesystem import filesystem
 
-from ingestion.spotify import CatalogCrawler, SpotifySource, settings, tables
+from ingestion.config import Settings
+from ingestion.spotify import CatalogCrawler, SpotifySource, tables
 from ingestion.spotify.crawler import Skipped
-from ingestion.spotify.helpers import ConfigurationError, RateLimitedError
+from ingestion.spotify.helpers import RateLimitedError
 from ingestion.spotify.state import ENTITY_KINDS, CrawlState
 
 logger = logging.getLogger(__name__)
@@ -39,9 +39,6 @@ DATASET = "spotify"
 RAW_PIPELINE = "tunelake_raw"
 WAREHOUSE_PIPELINE = "tunelake_warehouse"
 RAW_LAYOUT = "{table_name}/load_date={YYYY}-{MM}-{DD}/{load_id}.{file_id}.{ext}"
-WAREHOUSES = ("duckdb", "snowflake", "athena")
-# Inside the raw zone: staged parquet files for Snowflake; the Iceberg tables themselves for Athena.
-STAGING_FOLDER = "_warehouse"
 
 
 class CoolingDownError(Exception):
@@ -53,74 +50,6 @@ class CoolingDownError(Exception):
             f"({(until - now).total_seconds():.0f} s from now)"
         )
         self.until = until
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Where a run reads from and writes to (the `[tunelake]` section of dlt config).
-
-    Args:
-        raw_zone_url: Folder or `s3://bucket/prefix` of the raw zone.
-        warehouse: Destination of the warehouse load: `duckdb`, `snowflake` or `athena`. The
-            Snowflake and Athena connections are dlt's own settings (`destination.snowflake.*`,
-            `destination.athena.*`; see the README).
-        duckdb_path: DuckDB database file, when the warehouse is DuckDB.
-        pipelines_dir: dlt's working folder; disposable, state is restored from destinations.
-        staging_url: Where the warehouse load writes parquet: the staged files Snowflake copies
-            from (when the raw zone is on S3), or the data of the Athena tables; default:
-            `_warehouse` inside the raw zone.
-        max_cooldown_wait: Longest remaining cooldown (seconds) a run waits out before starting;
-            a longer one makes the run skip.
-        destination: A ready dlt destination for the warehouse, used instead of the one
-            `warehouse` names (tests pass the local stand-ins' configured destinations).
-    """
-
-    raw_zone_url: str = "data/raw"
-    warehouse: str = "duckdb"
-    duckdb_path: str = "data/tunelake.duckdb"
-    pipelines_dir: str = "data/pipelines"
-    staging_url: str = ""
-    max_cooldown_wait: float = settings.MAX_RETRY_AFTER_S
-    destination: Destination | None = None
-
-    @classmethod
-    def from_config(cls) -> Settings:
-        """Read `tunelake.*` from `.dlt/config.toml` or `TUNELAKE__*` environment variables."""
-        values = {
-            name: dlt.config.get(f"tunelake.{name}", str)
-            for name in ("raw_zone_url", "warehouse", "duckdb_path", "pipelines_dir", "staging_url")
-        }
-        return cls(**{k: v for k, v in values.items() if v})
-
-    def __post_init__(self) -> None:
-        if self.warehouse not in WAREHOUSES:
-            raise ConfigurationError(f"tunelake.warehouse: {self.warehouse!r} is not one of {WAREHOUSES}")
-        if self.warehouse == "athena" and not _is_s3(self.raw_zone_url) and not _is_s3(self.staging_url):
-            raise ConfigurationError(
-                "tunelake.raw_zone_url (or tunelake.staging_url) must be an s3:// URL for the athena warehouse: "
-                "Athena reads its tables from S3"
-            )
-
-    @property
-    def warehouse_staging_url(self) -> str | None:
-        """The staging bucket of the warehouse load, or None when it loads directly."""
-        url = (self.staging_url or f"{self.raw_zone_url.rstrip('/')}/{STAGING_FOLDER}").rstrip("/")
-        if self.warehouse == "athena":
-            return url
-        if self.warehouse == "snowflake" and _is_s3(url):
-            # dlt names files relative to this path for COPY from the stage; without the slash
-            # they would start with one and the stage would find nothing.
-            return f"{url}/"
-        return None
-
-    @property
-    def warehouse_label(self) -> str:
-        """The warehouse as a person recognises it in a summary."""
-        return f"duckdb {self.duckdb_path}" if self.warehouse == "duckdb" else self.warehouse
-
-
-def _is_s3(url: str) -> bool:
-    return url.startswith(("s3://", "s3a://"))
 
 
 @dataclass
@@ -196,23 +125,11 @@ def raw_pipeline(settings_: Settings) -> dlt.Pipeline:
     )
 
 
-def warehouse_destination(settings_: Settings) -> Destination:
-    """The dlt destination of the warehouse; Snowflake and Athena read their connection from dlt config."""
-    if settings_.destination is not None:
-        return settings_.destination
-    if settings_.warehouse == "snowflake":
-        return dlt.destinations.snowflake()
-    if settings_.warehouse == "athena":
-        return dlt.destinations.athena()
-    Path(settings_.duckdb_path).parent.mkdir(parents=True, exist_ok=True)
-    return dlt.destinations.duckdb(settings_.duckdb_path)
-
-
 def warehouse_pipeline(settings_: Settings) -> dlt.Pipeline:
     staging_url = settings_.warehouse_staging_url
     return dlt.pipeline(
         pipeline_name=WAREHOUSE_PIPELINE,
-        destination=warehouse_destination(settings_),
+        destination=settings_.warehouse_destination(),
         # Snowflake copies from S3 through its stage, Athena reads parquet where it lies.
         staging=dlt.destinations.filesystem(bucket_url=staging_url) if staging_url else None,
         dataset_name=DATASET,
@@ -242,7 +159,7 @@ def _raw_rows(raw_zone_url: str, table: str, load_id: str) -> Iterator[dict[str,
 
 
 @dlt.source(name=DATASET, max_table_nesting=0)
-def raw_zone(raw_zone_url: str, load_id: str, table_format: str | None = None) -> list[DltResource]:
+def raw_zone(raw_zone_url: str, load_id: str, table_format: TTableFormat | None = None) -> list[DltResource]:
     """The tables of one completed raw-zone load, as merge resources for the warehouse.
 
     Args:
@@ -258,17 +175,15 @@ def raw_zone(raw_zone_url: str, load_id: str, table_format: str | None = None) -
         yield from _raw_rows(raw_zone_url, table, load_id)
         dlt.current.source_state()["last_raw_load_id"] = load_id
 
-    return [
-        dlt.resource(
-            rows(name),
-            name=name,
-            primary_key=spec["primary_key"],
-            write_disposition="merge",
-            columns=spec["columns"],
-            table_format=table_format,
+    resources = []
+    for name, spec in tables.TABLES.items():
+        resource = dlt.resource(
+            rows(name), name=name, primary_key=spec["primary_key"], write_disposition="merge", columns=spec["columns"]
         )
-        for name, spec in tables.TABLES.items()
-    ]
+        if table_format:
+            resource.apply_hints(table_format=table_format)
+        resources.append(resource)
+    return resources
 
 
 def load_warehouse(settings_: Settings, summary: RunSummary) -> None:
@@ -280,7 +195,7 @@ def load_warehouse(settings_: Settings, summary: RunSummary) -> None:
     pending = [i for i in _completed_raw_loads(settings_.raw_zone_url) if last is None or float(i) > float(last)]
     # Typed, columnar parquet files on every engine: DuckDB reads them natively, where insert
     # statements took 4x the time and twice the memory; Snowflake and Athena COPY them from stage.
-    table_format = "iceberg" if settings_.warehouse == "athena" else None
+    table_format = settings_.engine.table_format
     for load_id in pending:
         pipeline.run(raw_zone(settings_.raw_zone_url, load_id, table_format), loader_file_format="parquet")
         for table, count in _data_row_counts(pipeline).items():

@@ -7,33 +7,9 @@ request when a setting is missing, and names each one.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-
 import dlt
 
-
-@dataclass(frozen=True)
-class Requirement:
-    """One setting a smoke run needs: a dlt config key or an environment variable for dbt."""
-
-    name: str
-    what: str
-    dlt_key: str | None = None
-    secret: bool = False
-    # For a dlt connection: the fields that can stand in for its connection string.
-    fields: tuple[str, ...] = ()
-
-    def present(self) -> bool:
-        if self.dlt_key is None:
-            return bool(os.environ.get(self.name))
-        source = dlt.secrets if self.secret else dlt.config
-
-        def given(key: str) -> bool:
-            return source.get(key) not in (None, "")
-
-        return given(self.dlt_key) or (bool(self.fields) and all(given(f"{self.dlt_key}.{f}") for f in self.fields))
-
+from ingestion.engines import Requirement, engine
 
 SPOTIFY = (
     Requirement("SOURCES__SPOTIFY__CLIENT_ID", "your Spotify app's client id", "sources.spotify.client_id", True),
@@ -44,46 +20,17 @@ SPOTIFY = (
 S3_RAW_ZONE = (
     Requirement("TUNELAKE__RAW_ZONE_URL", "the raw zone, an s3://bucket/prefix URL", "tunelake.raw_zone_url"),
 )
-REQUIREMENTS: dict[str, tuple[Requirement, ...]] = {
-    "snowflake": (
-        *SPOTIFY,
-        *S3_RAW_ZONE,
-        Requirement(
-            "DESTINATION__SNOWFLAKE__CREDENTIALS",
-            "dlt's Snowflake connection for the loader, e.g. snowflake://TUNELAKE_LOADER_SVC@ACCOUNT/TUNELAKE"
-            "?warehouse=TUNELAKE_WH&role=TUNELAKE_LOADER&private_key_path=...",
-            "destination.snowflake.credentials",
-            True,
-            fields=("host", "database", "username"),
-        ),
-        Requirement(
-            "DESTINATION__SNOWFLAKE__STAGE_NAME",
-            "the external stage over the staging prefix (TUNELAKE.SPOTIFY.TUNELAKE_STAGE)",
-            "destination.snowflake.stage_name",
-        ),
-        Requirement("SNOWFLAKE_ACCOUNT", "account identifier, for dbt"),
-        Requirement("SNOWFLAKE_USER", "dbt's service user (TUNELAKE_TRANSFORMER_SVC)"),
-        Requirement("SNOWFLAKE_PRIVATE_KEY_PATH", "dbt's private key file (key-pair authentication)"),
-    ),
-    "athena": (
-        *SPOTIFY,
-        *S3_RAW_ZONE,
-        Requirement(
-            "DESTINATION__ATHENA__QUERY_RESULT_BUCKET",
-            "where Athena writes query results for dlt (s3://...)",
-            "destination.athena.query_result_bucket",
-        ),
-        Requirement("ATHENA_S3_STAGING_DIR", "where Athena writes query results for dbt (s3://...)"),
-        Requirement("ATHENA_S3_DATA_DIR", "where dbt's tables keep their data (s3://...)"),
-        Requirement("AWS_REGION", "the region of the bucket, Glue and Athena"),
-    ),
-}
+
+
+def requirements(warehouse: str) -> tuple[Requirement, ...]:
+    """Spotify's credentials, an S3 raw zone, and what the engine's own smoke run needs."""
+    return (*SPOTIFY, *S3_RAW_ZONE, *engine(warehouse).smoke_requirements)
 
 
 def missing(warehouse: str) -> list[Requirement]:
     """The settings a smoke run on `warehouse` needs and cannot find, in the order listed."""
-    absent = [r for r in REQUIREMENTS[warehouse] if not r.present()]
-    raw_zone = dlt.config.get("tunelake.raw_zone_url") or ""
+    absent = [r for r in requirements(warehouse) if not r.present()]
+    raw_zone: str | None = dlt.config.get("tunelake.raw_zone_url", str)
     if raw_zone and not raw_zone.startswith("s3://"):
         absent.append(Requirement("TUNELAKE__RAW_ZONE_URL", f"an s3:// URL (it is {raw_zone!r})"))
     return absent

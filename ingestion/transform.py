@@ -7,8 +7,12 @@ import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+if TYPE_CHECKING:
+    from ingestion.config import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -58,6 +62,7 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 def run_dbt(
     args: Sequence[str],
+    settings: Settings | None = None,
     duckdb_path: str | None = None,
     target: str | None = None,
     project_dir: Path = DBT_PROJECT_DIR,
@@ -66,9 +71,11 @@ def run_dbt(
 
     Args:
         args: The dbt command and its options.
-        duckdb_path: Warehouse file for the duckdb target; made absolute, since dbt resolves
-            relative paths from its working directory.
-        target: Profile target (`duckdb`, `snowflake`, `athena`); default from the profile.
+        settings: tunelake's settings: their warehouse is the target, their DuckDB file the
+            duckdb target's (what `tunelake dbt` and `tunelake run` pass).
+        duckdb_path: Warehouse file for the duckdb target, instead of the settings'; made
+            absolute, since dbt resolves relative paths from its working directory.
+        target: Profile target (`duckdb`, `snowflake`, `athena`), instead of the settings'.
         project_dir: The dbt project.
 
     Returns:
@@ -77,7 +84,7 @@ def run_dbt(
     Raises:
         DbtError: when the command fails.
     """
-    environment = {}
+    environment = settings.dbt_environment() if settings else {}
     if duckdb_path:
         environment["TUNELAKE_DUCKDB_PATH"] = str(Path(duckdb_path).resolve())
     command = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(ensure_profile(project_dir))]

@@ -39,6 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as `python lambda/build.py` from anywhere
+from ingestion.engines import ENGINES  # noqa: E402
+
 HANDLER = ROOT / "lambda" / "handler.py"
 PYTHON_VERSION = "3.11"
 # Lambda refuses a package whose files add up to more: "Unzipped size must be smaller than
@@ -61,17 +64,12 @@ RUNTIME_OVERRIDES: dict[str, str] = {}
 # What the Lambda imports, by top-level requirement; versions always come from the lock.
 # The handler imports ingestion.pipeline: dlt (filesystem destination on S3), spotipy, requests.
 INGESTION_REQUIREMENTS = ("dlt[s3]", "spotipy", "requests")
-# The warehouse load writes parquet (pyarrow) and uses dlt's destination for the warehouse. The
-# handler reads its secrets with boto3: shipped, so the runtime's own boto3 (/var/runtime) never
-# pairs with the botocore shipped here (the lock has boto3 with either warehouse's extra).
-WAREHOUSE_REQUIREMENTS = {
-    "athena": ("dlt[athena,parquet]", "boto3"),
-    "snowflake": ("dlt[snowflake,parquet]", "boto3"),
-}
-DBT_REQUIREMENTS = {
-    "athena": ("dbt-core", "dbt-athena-community"),
-    "snowflake": ("dbt-core", "dbt-snowflake"),
-}
+# The warehouse load writes parquet (pyarrow) and uses dlt's destination for the warehouse, as
+# each engine declares (ingestion/engines/). The handler reads its secrets with boto3: shipped,
+# so the runtime's own boto3 (/var/runtime) never pairs with the botocore shipped here (the
+# lock has boto3 with either warehouse's extra). DuckDB is a file on one machine: no Lambda.
+WAREHOUSE_REQUIREMENTS = {name: e.load_requirements for name, e in ENGINES.items() if e.load_requirements}
+DBT_REQUIREMENTS = {name: e.dbt_requirements for name, e in ENGINES.items() if name in WAREHOUSE_REQUIREMENTS}
 # Development and test tools that must never ship.
 DEV_DISTRIBUTIONS = ("pytest", "moto", "ruff", "sqlfluff", "selenium", "cfn-lint", "aws-sam-translator")
 # The command line is for people, not for the handler; the sandbox is a package of its own,

@@ -39,7 +39,8 @@ from typing import Any
 # tunelake talks to Spotify and its destinations only.
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
-from ingestion.pipeline import CoolingDownError, RunSummary, Settings, ingest
+from ingestion.config import Settings
+from ingestion.pipeline import CoolingDownError, RunSummary, ingest
 from ingestion.spotify import spotify_from_config
 
 logger = logging.getLogger("tunelake.lambda")
@@ -133,7 +134,7 @@ def _dbt_build(settings: Settings) -> dict[str, Any]:
     shutil.copytree(DBT_PROJECT_DIR, DBT_WORK_DIR, dirs_exist_ok=True)
     started = time.monotonic()
     try:
-        result = run_dbt(["build"], target=settings.warehouse, project_dir=DBT_WORK_DIR)
+        result = run_dbt(["build"], settings, project_dir=DBT_WORK_DIR)
     except DbtError as error:
         return {"status": "failed", "error": str(error)[:2000]}
     statuses: dict[str, int] = {}

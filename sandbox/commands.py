@@ -118,7 +118,7 @@ def sandbox(
 @_seed_option
 def demo(days: int, tier: str, seed: int) -> None:
     """Run everything offline against the sandbox: ingest several days, dbt build, docs."""
-    from ingestion.pipeline import Settings
+    from ingestion.config import Settings
     from sandbox.demo import demo_days, format_result, run_demo
 
     settings = Settings.from_config()

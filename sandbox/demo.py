@@ -13,7 +13,8 @@ from pathlib import Path
 import click
 import duckdb
 
-from ingestion.pipeline import RunSummary, Settings, ingest
+from ingestion.config import Settings
+from ingestion.pipeline import RunSummary, ingest
 from ingestion.spotify import Tracked, parse_tracked, spotify
 from ingestion.spotify import settings as source_settings
 from ingestion.transform import MARTS, run_dbt
@@ -97,8 +98,8 @@ def run_demo(settings: Settings, days: list[date], tier: str = "development", se
     for skipped in summary.skipped:
         click.echo(f"  skipped {skipped.kind} {skipped.entity_id}: {skipped.reason}")
     click.echo("Sandbox stopped. Building the dbt project (dbt build, dbt docs generate)...")
-    run_dbt(["build", "--quiet"], duckdb_path=settings.duckdb_path)
-    run_dbt(["docs", "generate", "--quiet"], duckdb_path=settings.duckdb_path)
+    run_dbt(["build", "--quiet"], settings)
+    run_dbt(["docs", "generate", "--quiet"], settings)
     # Not read-only: dbt, run in this process, may still hold the file with default settings.
     with duckdb.connect(settings.duckdb_path) as con:
         mart_rows = {m: con.sql(f"select count(*) from marts.{m}").fetchone()[0] for m in MARTS}  # noqa: S608

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from ingestion.pipeline import Settings
+from ingestion.config import Settings
 from sandbox import Catalog, SandboxApi, SandboxServer
 
 START = date(2026, 11, 1)

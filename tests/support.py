@@ -10,7 +10,8 @@ from decimal import Decimal
 import duckdb
 import requests
 
-from ingestion.pipeline import Settings, ingest
+from ingestion.config import Settings
+from ingestion.pipeline import ingest
 from ingestion.spotify import SpotifySource, Tracked, parse_tracked, spotify, tables
 from ingestion.transform import MARTS, run_dbt
 from sandbox import Catalog, SandboxApi, SandboxServer

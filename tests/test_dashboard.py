@@ -26,7 +26,7 @@ import yaml
 
 from dashboard.queries import SQL, render
 from dashboard.warehouse import WarehouseUnavailableError, configured_target, normalized
-from ingestion.pipeline import Settings
+from ingestion.config import Settings
 from ingestion.transform import DBT_PROJECT_DIR
 from tests.browser import artifact, chromium_driver
 from tests.dashboard_server import WAIT_SECONDS, dbt_build, start_dashboard, stop

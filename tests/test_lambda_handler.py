@@ -18,7 +18,8 @@ import duckdb
 import pytest
 import requests
 
-from ingestion.pipeline import Settings, ingest
+from ingestion.config import Settings
+from ingestion.pipeline import ingest
 from ingestion.spotify.tables import TABLES
 from tests.standins import moto
 from tests.standins.moto import aws_environment, moto_server

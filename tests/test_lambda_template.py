@@ -34,7 +34,8 @@ from cfnlint.decode import cfn_yaml
 from samtranslator.public.exceptions import InvalidDocumentException
 from samtranslator.translator.transform import transform
 
-from ingestion.pipeline import DATASET, STAGING_FOLDER, Settings
+from ingestion.config import STAGING_FOLDER, Settings
+from ingestion.pipeline import DATASET
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "lambda" / "template.yaml"

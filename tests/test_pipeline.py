@@ -10,7 +10,8 @@ import duckdb
 import pytest
 import requests
 
-from ingestion.pipeline import RunSummary, Settings, ingest, load_warehouse
+from ingestion.config import Settings
+from ingestion.pipeline import RunSummary, ingest, load_warehouse
 from ingestion.spotify import spotify
 from ingestion.spotify.helpers import ConfigurationError
 from ingestion.transform import run_dbt

@@ -7,7 +7,8 @@ import shutil
 
 import pytest
 
-from ingestion.pipeline import Settings, ingest
+from ingestion.config import Settings
+from ingestion.pipeline import ingest
 from tests.standins import moto
 from tests.standins.moto import aws_environment, moto_server
 from tests.support import reset_stats, source_for, stats, table_counts

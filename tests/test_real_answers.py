@@ -17,7 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from ingestion.cli import main
-from ingestion.pipeline import RunSummary, Settings, ingest
+from ingestion.config import Settings
+from ingestion.pipeline import RunSummary, ingest
 from ingestion.transform import run_dbt
 from sandbox import Catalog, SandboxApi, SandboxServer
 from tests.support import DAY, cli_environment, reset_stats, source_for, stats

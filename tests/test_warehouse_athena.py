@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 import s3fs
 
-from ingestion.pipeline import Settings, ingest
+from ingestion.config import Settings
+from ingestion.pipeline import ingest
 from ingestion.spotify.tables import TABLES
 from tests.standins import moto
 from tests.standins.moto import athena_queries, aws_environment, moto_server

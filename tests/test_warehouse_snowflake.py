@@ -13,7 +13,8 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from ingestion.pipeline import RunSummary, Settings, ingest, load_warehouse
+from ingestion.config import Settings
+from ingestion.pipeline import RunSummary, ingest, load_warehouse
 from ingestion.spotify.tables import TABLES
 from tests.standins.fakesnow import fakesnow_server
 from tests.standins.fakesnow.dlt_compat import fakesnow_destination

@@ -10,7 +10,7 @@ adding to them; `plays` holds each play once, however often it was seen.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigValueCannotBeCoercedException
@@ -18,9 +18,10 @@ from dlt.common.typing import TSecretStrValue
 from dlt.extract.source import DltSource
 from dlt.sources import DltResource
 
+from ingestion.errors import ConfigurationError
 from ingestion.spotify import settings, tables
 from ingestion.spotify.crawler import CatalogCrawler
-from ingestion.spotify.helpers import ConfigurationError, SpotifyClient
+from ingestion.spotify.helpers import SpotifyClient
 from ingestion.spotify.options import CrawlOptions, Tracked, check_options, parse_tracked
 
 
@@ -108,7 +109,7 @@ def spotify(
         deadline=deadline,
     )
     crawler = CatalogCrawler(client, tracked, CrawlOptions(market=market, tier=tier))
-    source = SpotifySource.from_data(dlt.current.source_schema(), "spotify", spotify_resources(crawler))
+    source = SpotifySource(dlt.current.source_schema(), "spotify", spotify_resources(crawler))
     source.crawler = crawler
     return source
 
@@ -120,7 +121,8 @@ def spotify_from_config(**given: Any) -> SpotifySource:
         ConfigurationError: for a missing or malformed setting, before any request is sent.
     """
     try:
-        return spotify(**given)
+        # The decorator's typing says DltSource; the function makes a SpotifySource.
+        return cast(SpotifySource, spotify(**given))
     except ConfigFieldMissingException as error:
         missing = " and ".join(f"sources.spotify.{name}" for name in error.fields)
         variables = " / ".join(f"SOURCES__SPOTIFY__{name.upper()}" for name in error.fields)

@@ -179,7 +179,7 @@ class Crawl:
         if entity is None:
             return
         reference = entity if isinstance(entity, Ref) else None
-        entity_id = reference.entity_id if reference else entity
+        entity_id = entity.entity_id if isinstance(entity, Ref) else entity
         with self.lock:
             known = self._wanted[kind].get(entity_id)
             # Answers mention an entity with more or less of it: keep all they said, whatever the order.

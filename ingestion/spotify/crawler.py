@@ -135,10 +135,10 @@ class CatalogCrawler:
             if self._crawled:
                 return
             self._crawled = True
-        self.start()
+        now = self.start()
         state = self.crawl.state
         cooldown = state.cooldown_until
-        if cooldown and cooldown <= self.crawl.now:
+        if cooldown and cooldown <= now:
             state.cooldown_until = None
         self._restore_backlog()
         self.crawl.report_refused_today({f"album:{a}": ("album", a) for a in self.tracked.albums})

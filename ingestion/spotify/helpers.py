@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import random
 import re
 import threading
 import time
@@ -16,10 +15,12 @@ from typing import Any, TypeVar
 
 import requests
 import spotipy
+import tenacity
 from requests.adapters import HTTPAdapter
 from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOAuth, SpotifyOauthError, SpotifyPKCE
 
+from ingestion.errors import ConfigurationError
 from ingestion.spotify import redaction, settings
 
 logger = logging.getLogger(__name__)
@@ -30,10 +31,6 @@ _ID = re.compile(r"^[0-9A-Za-z]{22}$")
 _URI = re.compile(r"^spotify:(?P<kind>[a-z]+):(?P<id>[^:]+)$")
 _URL = re.compile(r"^https?://open\.spotify\.com/(?:intl-[a-z]{2}/)?(?P<kind>[a-z]+)/(?P<id>[^/?#]+)")
 _ID_IN_PATH = re.compile(r"/[0-9A-Za-z]{22}(?=/|$)")
-
-
-class ConfigurationError(ValueError):
-    """The configuration is invalid; raised before any request is sent."""
 
 
 class SpotifyApiError(Exception):
@@ -158,6 +155,8 @@ class SpotifyClient:
         redaction.install()
         self.max_retry_after = max_retry_after
         self.retry_base = retry_base
+        # Full jitter on doubling waits, from `retry_base` up to 30 s.
+        self._backoff = tenacity.wait_random_exponential(multiplier=retry_base, max=30)
         self.workers = max(1, workers)
         self.requests: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()
@@ -258,46 +257,69 @@ class SpotifyClient:
     def call(self, endpoint: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call a spotipy method with this client's rate, retry and refusal policy.
 
+        Retries (tenacity): a 429 whose `Retry-After` is within `max_retry_after` waits that
+        long; 5xx answers, resets, truncated bodies and timeouts back off exponentially with
+        jitter from `retry_base`; a 401 refreshes the token once. Every attempt waits its turn
+        under `requests_per_second` and checks the run's `deadline`.
+
         Raises:
             EndpointUnavailableError: when `endpoint` refused this app earlier in the run.
-            SpotifyApiError: for 4xx answers other than 429 (after one token refresh on 401).
+            SpotifyApiError: for 4xx answers other than 429 (after one token refresh on 401),
+                and with status 599 when the retries ran out.
             RateLimitedError: when Spotify asks to wait longer than `max_retry_after`.
             OutOfTimeError: when `deadline` has passed (no request is sent).
         """
         if endpoint in self.refused:
             raise EndpointUnavailableError(403, endpoint, "refused earlier in this run")
-        refreshed = False
-        for attempt in range(1, settings.MAX_ATTEMPTS + 1):
-            self._limiter.wait()
-            if self.deadline is not None and time.monotonic() >= self.deadline:
-                raise OutOfTimeError(endpoint)
-            try:
-                return fn(*args, **kwargs)
-            except spotipy.SpotifyException as error:
-                status = error.http_status
-                if status == 429:
-                    retry_after = float((error.headers or {}).get("Retry-After", 1))
-                    if retry_after > self.max_retry_after:
-                        raise RateLimitedError(endpoint, retry_after, error.reason, self.response_time()) from None
-                    logger.info("%s: 429, waiting %.0f s", endpoint, retry_after)
-                    time.sleep(retry_after)
-                    continue
-                if status == 401 and not refreshed:
-                    refreshed = True
-                    with self._auth_lock:
-                        self._auth.cache_handler.save_token_to_cache(self._expired_token())
-                    continue
-                if status is not None and 400 <= status < 500:
-                    raise SpotifyApiError(status, endpoint, str(error.msg).split(":\n", 1)[-1].strip()) from None
-                failure = f"HTTP {status}"
-            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as error:
-                failure = type(error).__name__
-            if attempt == settings.MAX_ATTEMPTS:
-                raise SpotifyApiError(599, endpoint, f"gave up after {attempt} attempts ({failure})")
-            delay = min(30.0, self.retry_base * 2 ** (attempt - 1)) * (0.5 + random.random())  # noqa: S311 (jitter)
-            logger.info("%s: %s, retrying in %.2f s (attempt %d)", endpoint, failure, delay, attempt)
-            time.sleep(delay)
-        raise AssertionError("unreachable")
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(settings.MAX_ATTEMPTS),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception_type(_RetryableError),
+            before_sleep=lambda retry: logger.info(
+                "%s: %s (attempt %d)",
+                endpoint,
+                retry.outcome.exception() if retry.outcome else "",
+                retry.attempt_number,
+            ),
+            reraise=True,
+        )
+        refreshed: list[bool] = []
+        try:
+            return retrying(self._attempt, endpoint, refreshed, fn, *args, **kwargs)
+        except _RetryableError as error:
+            raise SpotifyApiError(599, endpoint, f"gave up after {settings.MAX_ATTEMPTS} attempts ({error})") from None
+
+    def _attempt(self, endpoint: str, refreshed: list[bool], fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """One request; what is worth another attempt raises `_RetryableError`, the rest as `call` says."""
+        self._limiter.wait()
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise OutOfTimeError(endpoint)
+        try:
+            return fn(*args, **kwargs)
+        except spotipy.SpotifyException as error:
+            status = error.http_status
+            if status == 429:
+                retry_after = float((error.headers or {}).get("Retry-After", 1))
+                if retry_after > self.max_retry_after:
+                    raise RateLimitedError(endpoint, retry_after, error.reason, self.response_time()) from None
+                raise _RetryableError("HTTP 429", wait=retry_after) from None
+            if status == 401 and not refreshed:
+                refreshed.append(True)
+                with self._auth_lock:
+                    self._auth.cache_handler.save_token_to_cache(self._expired_token())
+                raise _RetryableError("HTTP 401, token refreshed", wait=0.0) from None
+            if status is not None and 400 <= status < 500:
+                raise SpotifyApiError(status, endpoint, str(error.msg).split(":\n", 1)[-1].strip()) from None
+            raise _RetryableError(f"HTTP {status}") from None
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as error:
+            raise _RetryableError(type(error).__name__) from None
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        """Seconds before the next attempt: what Spotify asked for, else jittered exponential backoff."""
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, _RetryableError) and error.wait is not None:
+            return error.wait
+        return self._backoff(state)
 
     def _expired_token(self) -> dict[str, Any] | None:
         cached = self._auth.cache_handler.get_cached_token()
@@ -345,6 +367,14 @@ class SpotifyClient:
                 if result is _NOT_RUN:
                     continue
                 yield item, result
+
+
+class _RetryableError(Exception):
+    """An attempt worth repeating; `wait` is what Spotify asked for (`Retry-After`), if it did."""
+
+    def __init__(self, failure: str, wait: float | None = None) -> None:
+        super().__init__(failure)
+        self.wait = wait
 
 
 class _NotRunError(Exception):

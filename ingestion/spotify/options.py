@@ -6,8 +6,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ingestion.errors import ConfigurationError
 from ingestion.spotify import settings
-from ingestion.spotify.helpers import ConfigurationError, parse_spotify_id
+from ingestion.spotify.helpers import parse_spotify_id
 
 TIERS = ("auto", "development", "extended")
 

@@ -17,7 +17,7 @@ import pytest
 import sqlglot
 import yaml
 
-from ingestion.pipeline import Settings
+from ingestion.config import Settings
 from ingestion.transform import DBT_PROJECT_DIR, MARTS, PROFILES_TEMPLATE, run_dbt
 from tests.support import ATHENA_OFFLINE_ENVIRONMENT, OFFLINE_COMPILE, ingest_days
 

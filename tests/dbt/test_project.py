@@ -16,7 +16,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ingestion.pipeline import Settings, ingest
+from ingestion.config import Settings
+from ingestion.pipeline import ingest
 from ingestion.transform import DBT_PROJECT_DIR, MARTS, run_dbt
 from tests.support import ATHENA_OFFLINE_ENVIRONMENT, OFFLINE_COMPILE, source_for
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.pipeline import Settings
+from ingestion.config import Settings
 from ingestion.transform import DBT_PROJECT_DIR, PROFILES_TEMPLATE
 from tests.support import ingest_days
 

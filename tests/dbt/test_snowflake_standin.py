@@ -24,7 +24,8 @@ import duckdb
 import pytest
 import yaml
 
-from ingestion.pipeline import RunSummary, Settings, load_warehouse
+from ingestion.config import Settings
+from ingestion.pipeline import RunSummary, load_warehouse
 from ingestion.transform import DBT_PROJECT_DIR, MARTS, run_dbt
 from tests.standins.fakesnow import DATABASE, fakesnow_server, prepare_dbt_project
 from tests.standins.fakesnow.dlt_compat import fakesnow_destination
