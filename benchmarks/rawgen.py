@@ -384,13 +384,8 @@ def _history(table: str, scale: Scale) -> str:
             CROSS JOIN {days}
             WHERE p.k < 20
         """,
-        # Every generated entity is served: nothing is unavailable.
-        "unavailable_entities": f"""
-            SELECT NULL AS entity_type, NULL AS entity_id, NULL::DATE AS observed_date, NULL AS name,
-                NULL AS album_id, NULL AS reason, NULL::BIGINT AS status, NULL::TIMESTAMPTZ AS observed_at, r.d AS _day
-            FROM {days}
-            WHERE FALSE
-        """,
+        # Every generated entity is served: nothing is unavailable (every declared column comes null).
+        "unavailable_entities": f"SELECT r.d AS _day FROM {days} WHERE FALSE",
         "artist_albums": f"""
             SELECT ar.id AS artist_id, al.id AS album_id, album_type(al.k) AS album_group,
                 observed_at('discography', ar.k, r.d) AS observed_at, r.d AS _day
@@ -424,11 +419,18 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.{table} ({columns})")
 
 
-def _with_dlt_columns(table: str, history: str) -> str:
-    """The rows of `history` with dlt's columns: the day's load id, a row id."""
-    keys = ", ".join(f"h.{k}" for k in tables.TABLES[table]["primary_key"])
+def _with_dlt_columns(con: duckdb.DuckDBPyConnection, table: str, history: str) -> str:
+    """The rows of `history` with every declared column (null where the generator has no value) and dlt's."""
+    produced = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM ({history}) LIMIT 0").fetchall()}
+    declared = [
+        f"h.{name}" if name in produced else f"CAST(NULL AS {kind}) AS {name}"
+        for name, kind in _columns(table)
+        if not name.startswith("_dlt_")
+    ]
+    keys = ", ".join(f"h.{k}" if k in produced else "NULL" for k in tables.TABLES[table]["primary_key"])
     return (
-        f"SELECT h.*, days.load_id AS _dlt_load_id, substr(to_hex(hash('{table}', {keys}, h._day)), 1, 14) AS _dlt_id "
+        f"SELECT {', '.join(declared)}, h._day, days.load_id AS _dlt_load_id, "
+        f"substr(to_hex(hash('{table}', {keys}, h._day)), 1, 14) AS _dlt_id "
         f"FROM ({history}) AS h INNER JOIN {SCRATCH}.days AS days ON days.d = h._day"
     )
 
@@ -499,7 +501,7 @@ class Generator:
     def _merge(self, table: str, first: int, last: int) -> int:
         """Merge on the primary key as dlt does: the latest row of each key replaces the stored one."""
         names = ", ".join(name for name, _ in _columns(table))
-        rows = _with_dlt_columns(table, _history(table, self.scale).format(d0=first, d1=last))
+        rows = _with_dlt_columns(self.con, table, _history(table, self.scale).format(d0=first, d1=last))
         if _is_daily(table):  # every row a new key
             inserted = self.con.execute(f"INSERT INTO {SCHEMA}.{table} ({names}) SELECT {names} FROM ({rows})")
             return inserted.fetchone()[0]
@@ -530,11 +532,11 @@ class Generator:
             folder.mkdir(parents=True, exist_ok=True)
             target = folder / f"{self.scale.load_id(day)}.{_file_id(table, day)}.jsonl.gz"
             plain = target.with_suffix("")
-            rows = _with_dlt_columns(table, _history(table, self.scale).format(d0=day, d1=day))
             cursor = self.con.cursor()
             try:
                 for statement in _macros(self.scale):
                     cursor.execute(statement)
+                rows = _with_dlt_columns(cursor, table, _history(table, self.scale).format(d0=day, d1=day))
                 cursor.execute(f"COPY ({_json_select(table, rows)}) TO '{plain}' (FORMAT json)")
             finally:
                 cursor.close()
