@@ -129,6 +129,7 @@ DECLARED: tuple[Table, ...] = (
             Column("disc_number", "bigint", "Disc number on the album.", "disc_number"),
             Column("track_number", "bigint", "Position on its disc.", "track_number"),
             Column("popularity", "bigint", doc("popularity"), "popularity"),
+            Column("preview_url", "text", "A 30-second MP3 preview; deprecated by Spotify, often null.", "preview_url"),
             *PLAYABILITY,
             OBSERVED_AT,
         ),

@@ -17,6 +17,7 @@ renamed as (
         -- strings
         name as track_name,
         isrc,
+        preview_url,
         restriction_reason,
 
         -- numerics
