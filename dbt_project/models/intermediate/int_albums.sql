@@ -5,7 +5,6 @@ with
 members as (
 
     select * from {{ ref('int_entity_members') }}
-    where entity_type = 'album'
 
 ),
 
@@ -45,6 +44,7 @@ final as (
     from members
     left join albums
         on members.entity_id = albums.album_id
+    where members.entity_type = 'album'
 
 )
 

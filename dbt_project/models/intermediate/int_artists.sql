@@ -5,7 +5,6 @@ with
 members as (
 
     select * from {{ ref('int_entity_members') }}
-    where entity_type = 'artist'
 
 ),
 
@@ -36,6 +35,7 @@ final as (
     from members
     left join artists
         on members.entity_id = artists.artist_id
+    where members.entity_type = 'artist'
 
 )
 
