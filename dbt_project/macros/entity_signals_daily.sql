@@ -15,21 +15,15 @@
 }[entity_type] -%}
 with
 
-observations as (
-
-    select * from {{ ref('stg_spotify__' ~ entity_type ~ '_observations') }}
-
-),
-
 playlist_items as (
 
     select * from {{ ref('stg_spotify__playlist_items') }}
 
 ),
 
-search_results as (
+plays as (
 
-    select * from {{ ref('stg_spotify__search_results') }}
+    select * from {{ ref('stg_spotify__plays') }}
 
 ),
 
@@ -39,9 +33,15 @@ top_ranks as (
 
 ),
 
-plays as (
+search_results as (
 
-    select * from {{ ref('stg_spotify__plays') }}
+    select * from {{ ref('stg_spotify__search_results') }}
+
+),
+
+observations as (
+
+    select * from {{ ref('stg_spotify__' ~ entity_type ~ '_observations') }}
 
 ),
 
@@ -94,19 +94,6 @@ credited as (
 
 ),
 
-searched as (
-
-    select
-        entity_id,
-        observed_date,
-        min(search_rank) as best_search_rank
-
-    from search_results
-    where result_type = '{{ entity_type }}'
-    group by entity_id, observed_date
-
-),
-
 topped as (
 
     select
@@ -121,6 +108,19 @@ topped as (
 
 ),
 
+searched as (
+
+    select
+        entity_id,
+        observed_date,
+        min(search_rank) as best_search_rank
+
+    from search_results
+    where result_type = '{{ entity_type }}'
+    group by entity_id, observed_date
+
+),
+
 days as (
 
     select
@@ -128,7 +128,7 @@ days as (
         observed_date
     from observations
     {%- if not observed_days_only %}
-    {%- for signal in ['credited', 'searched', 'topped'] %}
+    {%- for signal in ['credited', 'topped', 'searched'] %}
     union
     select
         entity_id,
@@ -161,10 +161,10 @@ joined as (
         on days.entity_id = observations.{{ entity_id }} and days.observed_date = observations.observed_date
     left join credited
         on days.entity_id = credited.entity_id and days.observed_date = credited.observed_date
-    left join searched
-        on days.entity_id = searched.entity_id and days.observed_date = searched.observed_date
     left join topped
         on days.entity_id = topped.entity_id and days.observed_date = topped.observed_date
+    left join searched
+        on days.entity_id = searched.entity_id and days.observed_date = searched.observed_date
     -- Tracks Spotify sent without their album count for no album.
     where days.entity_id is not null
 
