@@ -8,6 +8,8 @@
 #}
 {% macro entity_signals_daily(entity_type, measures=['popularity'], observed_days_only=false) -%}
 {%- set entity_id = entity_type ~ '_id' -%}
+{#- Where a track's entity is found: a track is its own (every observed track was fetched, so it
+    has its row in stg_spotify__tracks), an album is its tracks' album, an artist is credited. -#}
 {%- set credits_model, credited_id = {
     'track': ('stg_spotify__tracks', 'track_id'),
     'album': ('stg_spotify__tracks', 'album_id'),
