@@ -52,9 +52,7 @@ def test_every_target_of_the_example_profile_builds_production():
 @pytest.mark.e2e
 def test_a_non_production_target_prefixes_its_schemas_and_leaves_productions_alone(tmp_path):
     warehouse = str(tmp_path / "tunelake.duckdb")
-    with rawgen.Generator(warehouse, SCALE) as generator:
-        generator.create()
-        generator.load_days(1, SCALE.days)
+    rawgen.generate(warehouse, SCALE)
     project = project_with_ci_target(tmp_path)
 
     run_dbt(["build", "--quiet", *SELECTION], duckdb_path=warehouse, target="duckdb", project_dir=project)
