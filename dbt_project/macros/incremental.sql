@@ -66,3 +66,22 @@
 {% macro athena__partition_by_day(date_column) -%}
     {{ return(['day(' ~ date_column ~ ')']) }}
 {%- endmacro %}
+
+{#
+    The config of an incremental fact: rows replaced by `unique_key`, laid out by day on
+    `date_column` (partition_by_day above; Snowflake clustering unless `cluster_by_date` is false),
+    columns added to the model appended to the table.
+#}
+{% macro incremental_fact_config(unique_key, date_column, cluster_by_date=true) -%}
+    {%- set options = {
+        'materialized': 'incremental',
+        'unique_key': unique_key,
+        'incremental_strategy': incremental_strategy(),
+        'on_schema_change': 'append_new_columns',
+        'partitioned_by': partition_by_day(date_column),
+    } -%}
+    {%- if cluster_by_date -%}
+        {%- do options.update({'cluster_by': [date_column]}) -%}
+    {%- endif -%}
+    {{ config(**options) }}
+{%- endmacro %}

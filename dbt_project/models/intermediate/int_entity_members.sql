@@ -88,12 +88,31 @@ unavailable_entities as (
 
 ),
 
-referenced as (
+fetched as (
 
     select
         'track' as entity_type,
         track_id as entity_id
     from tracks
+    union all
+    select
+        'album' as entity_type,
+        album_id as entity_id
+    from albums
+    union all
+    select
+        'artist' as entity_type,
+        artist_id as entity_id
+    from artists
+
+),
+
+referenced as (
+
+    select
+        entity_type,
+        entity_id
+    from fetched
     union all
     select
         'track' as entity_type,
@@ -115,11 +134,6 @@ referenced as (
         'track' as entity_type,
         track_id as entity_id
     from track_artists
-    union all
-    select
-        'album' as entity_type,
-        album_id as entity_id
-    from albums
     union all
     select
         'album' as entity_type,
@@ -146,11 +160,6 @@ referenced as (
         album_id as entity_id
     from unavailable_entities
     where entity_type = 'track'
-    union all
-    select
-        'artist' as entity_type,
-        artist_id as entity_id
-    from artists
     union all
     select
         'artist' as entity_type,
@@ -186,25 +195,6 @@ referenced as (
         entity_type,
         entity_id
     from unavailable_entities
-
-),
-
-fetched as (
-
-    select
-        'track' as entity_type,
-        track_id as entity_id
-    from tracks
-    union all
-    select
-        'album' as entity_type,
-        album_id as entity_id
-    from albums
-    union all
-    select
-        'artist' as entity_type,
-        artist_id as entity_id
-    from artists
 
 ),
 

@@ -24,20 +24,6 @@ album_observations as (
 
 ),
 
-primary_artists as (
-
-    select
-        album_artists.album_id,
-        album_artists.artist_id as primary_artist_id,
-        artists.artist_name as primary_artist_name
-
-    from album_artists
-    left join artists
-        on album_artists.artist_id = artists.artist_id
-    where album_artists.is_primary_artist
-
-),
-
 seen as (
 
     select
@@ -55,13 +41,13 @@ final as (
     select
         -- ids
         albums.album_id,
-        primary_artists.primary_artist_id,
+        album_artists.artist_id as primary_artist_id,
         albums.upc,
 
         -- strings
         albums.album_name,
         albums.album_type,
-        primary_artists.primary_artist_name,
+        artists.artist_name as primary_artist_name,
         albums.label,
         albums.image_url,
         albums.restriction_reason,
@@ -82,8 +68,10 @@ final as (
         seen.last_seen_date
 
     from albums
-    left join primary_artists
-        on albums.album_id = primary_artists.album_id
+    left join album_artists
+        on albums.album_id = album_artists.album_id and album_artists.is_primary_artist
+    left join artists
+        on album_artists.artist_id = artists.artist_id
     left join seen
         on albums.album_id = seen.album_id
 

@@ -3,7 +3,6 @@ with
 members as (
 
     select * from {{ ref('int_entity_members') }}
-    where entity_type = 'track'
 
 ),
 
@@ -93,6 +92,7 @@ final as (
         on members.entity_id = tracks_with_artists.track_id
     left join seen
         on members.entity_id = seen.track_id
+    where members.entity_type = 'track'
 
 )
 

@@ -1,13 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key=['playlist_id', 'snapshot_date', 'playlist_position'],
-        incremental_strategy=incremental_strategy(),
-        on_schema_change='append_new_columns',
-        partitioned_by=partition_by_day('snapshot_date'),
-        cluster_by=['snapshot_date'],
-    )
-}}
+{{ incremental_fact_config(['playlist_id', 'snapshot_date', 'playlist_position'], 'snapshot_date') }}
 
 with
 

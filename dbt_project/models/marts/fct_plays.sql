@@ -1,13 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key=['played_at'],
-        incremental_strategy=incremental_strategy(),
-        on_schema_change='append_new_columns',
-        partitioned_by=partition_by_day('played_date'),
-        cluster_by=['played_date'],
-    )
-}}
+{{ incremental_fact_config(['played_at'], 'played_date') }}
 
 with
 

@@ -1,16 +1,7 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key=['track_id', 'observed_date'],
-        incremental_strategy=incremental_strategy(),
-        on_schema_change='append_new_columns',
-        partitioned_by=partition_by_day('observed_date'),
-    )
-}}
-
-{#- No cluster_by on Snowflake, unlike the other daily facts: each run appends its days, so the
+{#- No clustering on Snowflake, unlike the other daily facts: each run appends its days, so the
     micro-partitions follow the date anyway. (fakesnow, the offline stand-in, also cannot run a
     clustered create of a query with date arithmetic.) -#}
+{{ incremental_fact_config(['track_id', 'observed_date'], 'observed_date', cluster_by_date=false) }}
 
 {#- An incremental run rebuilds the days from `since` on, which compare with up to 28 days before. -#}
 {%- set since = incremental_since('observed_date') %}

@@ -26,31 +26,15 @@ renamed as (
 
 ),
 
-numbered as (
-
-    select
-        *,
-        row_number() over (
-            partition by played_at
-            order by track_id
-        ) as copy_number
-
-    from renamed
-
-),
-
 -- Overlapping recently-played windows see a play more than once; its start time is its identity.
 deduplicated as (
 
-    select
-        track_id,
-        context_type,
-        context_uri,
-        played_date,
-        played_at
-
-    from numbered
-    where copy_number = 1
+    {{ one_row_per_key(
+        'renamed',
+        key=['played_at'],
+        order_by='track_id',
+        columns=['track_id', 'context_type', 'context_uri', 'played_date', 'played_at'],
+    ) }}
 
 )
 

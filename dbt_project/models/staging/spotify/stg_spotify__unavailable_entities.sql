@@ -22,25 +22,12 @@ renamed as (
         status as http_status,
 
         -- dates
-        observed_date,
+        observed_date as last_refused_date,
 
         -- timestamps
-        observed_at
+        observed_at as last_observed_at
 
     from source
-
-),
-
-numbered as (
-
-    select
-        *,
-        row_number() over (
-            partition by entity_type, entity_id
-            order by observed_at desc
-        ) as copy_number
-
-    from renamed
 
 ),
 
@@ -48,18 +35,15 @@ numbered as (
 -- latest is as good as any.
 latest as (
 
-    select
-        entity_id,
-        album_id,
-        entity_type,
-        entity_name,
-        unavailable_reason,
-        http_status,
-        observed_date as last_refused_date,
-        observed_at as last_observed_at
-
-    from numbered
-    where copy_number = 1
+    {{ one_row_per_key(
+        'renamed',
+        key=['entity_type', 'entity_id'],
+        order_by='last_observed_at desc',
+        columns=[
+            'entity_id', 'album_id', 'entity_type', 'entity_name', 'unavailable_reason', 'http_status',
+            'last_refused_date', 'last_observed_at',
+        ],
+    ) }}
 
 )
 
