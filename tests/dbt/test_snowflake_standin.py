@@ -2,8 +2,7 @@
 
 dlt loads three sandbox days into the server (Snowflake destination, tests/standins/fakesnow/
 dlt_compat.py); a copy of the dbt project with the fakesnow compatibility macros
-(tests/standins/fakesnow/macros/fakesnow_compat.sql, and fakesnow_constraints.sql beside this
-file for the marts' primary keys) builds on them. fakesnow runs the SQL on
+(tests/standins/fakesnow/macros/fakesnow_compat.sql) builds on them. fakesnow runs the SQL on
 DuckDB: this proves the models, tests, unit tests, incremental runs and contract checks work
 through dbt-snowflake and give DuckDB's marts, not Snowflake's own typing or strictness (see the
 README).
@@ -35,8 +34,6 @@ from tests.support import comparable_rows, ingest_days
 DAYS = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
 DBT = Path(sys.executable).parent / "dbt"
 BUILD_SECONDS = 300
-# The marts' primary-key constraints in a form fakesnow accepts (see the file).
-CONSTRAINTS_COMPAT = Path(__file__).with_name("fakesnow_constraints.sql")
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +58,7 @@ def raw_tables(fakesnow, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def project(fakesnow, raw_tables, tmp_path_factory):
-    return standin_project(tmp_path_factory.mktemp("snowflake") / "dbt_project", fakesnow)
-
-
-def standin_project(destination: Path, server) -> Path:
-    """prepare_dbt_project's copy of the dbt project, with this suite's compatibility macros too."""
-    project = prepare_dbt_project(destination, server)
-    shutil.copyfile(CONSTRAINTS_COMPAT, project / "macros" / CONSTRAINTS_COMPAT.name)
-    return project
+    return prepare_dbt_project(tmp_path_factory.mktemp("snowflake") / "dbt_project", fakesnow)
 
 
 def dbt(project: Path, *args: str) -> tuple[int, list[dict]]:
@@ -140,7 +130,7 @@ def test_a_second_build_runs_the_incrementals_and_keeps_every_mart_count(first_b
 @pytest.mark.e2e
 @pytest.mark.timeout(900)
 def test_a_column_type_that_breaks_the_contract_fails_that_model(first_build, fakesnow, tmp_path):
-    broken = standin_project(tmp_path / "dbt_project", fakesnow)
+    broken = prepare_dbt_project(tmp_path / "dbt_project", fakesnow)
     models_file = broken / "models" / "marts" / "_marts__models.yml"
     models = yaml.safe_load(models_file.read_text())
     dim_tracks = next(m for m in models["models"] if m["name"] == "dim_tracks")

@@ -56,3 +56,25 @@
         {{ dbt.snowflake__alter_column_comment(relation, column_dict) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#
+    The marts' primary keys, in a form fakesnow accepts.
+
+    snowflake__get_table_columns_and_constraints: no model-level constraints in the column list.
+    dbt-snowflake creates a contracted table as `create table X (<columns>, primary key (...)) as
+    (select ...)`, which Snowflake accepts (the key is recorded, not enforced). fakesnow 0.12
+    counts the out-of-line `primary key (...)` as a column and refuses the statement:
+        002026 (42601): SQL compilation error: Invalid column definition list
+    Without it the table is the same; the `primary_key` tests still check the keys.
+#}
+
+{% macro snowflake__get_table_columns_and_constraints() -%}
+    {%- if target.account == 'fakesnow' -%}
+        {%- set columns = adapter.render_raw_columns_constraints(raw_columns=model['columns']) -%}
+    (
+        {{ columns | join(',\n        ') }}
+    )
+    {%- else -%}
+        {{ return(dbt.default__get_table_columns_and_constraints()) }}
+    {%- endif -%}
+{%- endmacro %}
