@@ -8,27 +8,28 @@ day, and MERGE rewrites it. Trino is never skipped: without it the fixture fails
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 
 from tests.standins import moto
 
 SCHEMA = "standin_check"
+# Plain timestamp(6), UTC by convention: Athena's Iceberg tables have no zoned timestamp type.
 PLAYED = """
     select *
     from (
         values
-            (1, 'first', timestamp '2026-11-01 02:00:00 UTC'),
-            (2, 'second', timestamp '2026-11-01 23:59:59 UTC')
+            (1, 'first', timestamp '2026-11-01 02:00:00.000000'),
+            (2, 'second', timestamp '2026-11-01 23:59:59.000000')
     ) as plays (play_id, track_name, played_at)
 """
 MERGE = f"""
     merge into {SCHEMA}.plays as target
     using (
         values
-            (2, 'second, renamed', timestamp '2026-11-01 23:59:59 UTC'),
-            (3, 'third', timestamp '2026-11-02 00:00:00 UTC')
+            (2, 'second, renamed', timestamp '2026-11-01 23:59:59.000000'),
+            (3, 'third', timestamp '2026-11-02 00:00:00.000000')
     ) as source (play_id, track_name, played_at)
     on target.play_id = source.play_id
     when matched then update set track_name = source.track_name
@@ -38,7 +39,7 @@ MERGE = f"""
 
 
 def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute, second, tzinfo=UTC)
+    return datetime(2026, 11, day, hour, minute, second)
 
 
 @pytest.mark.timeout(300)
@@ -50,6 +51,9 @@ def test_trino_standin_keeps_day_partitioned_iceberg_tables_in_moto_glue_and_mer
     # The table is a Glue entry, as Athena's Iceberg tables are, pointing at metadata in the bucket.
     table = moto.client("glue", trino.moto_endpoint).get_table(DatabaseName=SCHEMA, Name="plays")["Table"]
     assert table["Parameters"]["table_type"] == "ICEBERG"
+    # Trino also fills the Hive-typed columns and location that Glue readers (dbt-athena) expect.
+    columns = {column["Name"]: column["Type"] for column in table["StorageDescriptor"]["Columns"]}
+    assert columns == {"play_id": "int", "track_name": "string", "played_at": "timestamp"}
     metadata = table["Parameters"]["metadata_location"]
     assert metadata.startswith(f"{trino.warehouse}/{SCHEMA}.db/plays-")
     s3 = moto.client("s3", trino.moto_endpoint)
