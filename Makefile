@@ -5,9 +5,17 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 DOCS_PORT ?= 8080
 DASHBOARD_PORT ?= 8501
+# The Athena stand-in's engine (tests/standins/trino.py reads the same variable). 476 is the newest
+# server tarball on Maven Central; later ones are on GitHub only.
+TRINO_VERSION := 476
+TRINO_SHA1 := c9b38be4017ebd2f7095455aaac772fb40247ebe
+TUNELAKE_TRINO_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tunelake/trino
+TRINO_SERVER := $(TUNELAKE_TRINO_CACHE)/trino-server-$(TRINO_VERSION)
+# Only the plugins the stand-in loads: each one costs start-up time, and iceberg alone is 425 MB.
+TRINO_PLUGINS := iceberg
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev system-deps demo test lint sources format docs dashboard sandbox bench lambda-build deploy smoke-snowflake smoke-athena clean
+.PHONY: help install install-dev trino-server system-deps demo test lint sources format docs dashboard sandbox bench lambda-build deploy smoke-snowflake smoke-athena clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -25,10 +33,30 @@ install: $(BIN)/uv  ## Install tunelake and its pinned dependencies into .venv
 
 # The Snowflake stand-in (fakesnow) needs duckdb 2.0, which dlt 1.31 cannot use: it gets an
 # environment of its own, locked in tests/standins/fakesnow/uv.lock, and runs as a server.
-install-dev: $(BIN)/uv  ## Install the above plus test and lint tools and the Snowflake stand-in
+install-dev: $(BIN)/uv trino-server  ## Install the above plus test and lint tools and the Snowflake and Athena stand-ins
 	$(BIN)/uv sync --locked --inexact --compile-bytecode --all-extras --group dev
 	UV_PROJECT_ENVIRONMENT=$(CURDIR)/.venv-fakesnow $(BIN)/uv sync --locked --quiet --project tests/standins/fakesnow
 	@test -f dbt_project/profiles.yml || cp profiles.example.yml dbt_project/profiles.yml
+
+# Once per machine, outside the repository: 783 MiB from Maven Central, checked against the pinned
+# SHA-1, unpacked whole (plugins share jars through hard links), then every plugin but
+# $(TRINO_PLUGINS) deleted, secrets plugins too. The folder appears in one rename: an interrupted
+# run starts over.
+trino-server: $(TRINO_SERVER)/bin/launcher  ## Download the Trino server (Athena stand-in) into TUNELAKE_TRINO_CACHE
+
+$(TRINO_SERVER)/bin/launcher:
+	@mkdir -p "$(TUNELAKE_TRINO_CACHE)"
+	@echo "Downloading Trino $(TRINO_VERSION) (783 MiB, once) into $(TUNELAKE_TRINO_CACHE)"
+	@curl --fail --location --retry 3 --progress-bar --output "$(TRINO_SERVER).tar.gz.part" \
+		https://repo1.maven.org/maven2/io/trino/trino-server/$(TRINO_VERSION)/trino-server-$(TRINO_VERSION).tar.gz
+	@echo "$(TRINO_SHA1)  $(TRINO_SERVER).tar.gz.part" | sha1sum --check --quiet
+	@rm -rf "$(TRINO_SERVER).part" && mkdir "$(TRINO_SERVER).part"
+	@tar -xzf "$(TRINO_SERVER).tar.gz.part" -C "$(TRINO_SERVER).part" --strip-components=1
+	@echo "Keeping plugins: $(TRINO_PLUGINS)"
+	@find "$(TRINO_SERVER).part/plugin" -mindepth 1 -maxdepth 1 $(foreach plugin,$(TRINO_PLUGINS),! -name $(plugin)) -exec rm -rf {} +
+	@rm -rf "$(TRINO_SERVER).part/secrets-plugin"
+	@rm -rf "$(TRINO_SERVER)" && mv "$(TRINO_SERVER).part" "$(TRINO_SERVER)" && rm "$(TRINO_SERVER).tar.gz.part"
+	@echo "Trino $(TRINO_VERSION) is in $(TRINO_SERVER) ($$(du -sh "$(TRINO_SERVER)" | cut -f1))"
 
 # Headless Chromium for the page tests (Debian packages; never a downloaded browser).
 system-deps:  ## Install Debian's chromium and chromium-driver if missing (needs root or sudo)

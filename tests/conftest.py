@@ -1,4 +1,4 @@
-"""Shared fixtures: a real sandbox API server on 127.0.0.1 and a throwaway data folder."""
+"""Shared fixtures: a real sandbox API server on 127.0.0.1, a throwaway data folder, the Trino stand-in."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from datetime import date
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -13,6 +14,9 @@ import requests
 
 from ingestion.config import Settings
 from sandbox import Catalog, SandboxApi, SandboxServer
+
+if TYPE_CHECKING:
+    from tests.standins.trino import TrinoServer
 
 START = date(2026, 11, 1)
 # Tests never call the internet: no dlt telemetry, no dbt usage statistics.
@@ -38,6 +42,20 @@ def start_sandbox() -> Iterator[Callable[..., SandboxServer]]:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def trino_standin(tmp_path_factory) -> Iterator[TrinoServer]:
+    """One Trino stand-in for Athena per session, started by the first test that asks for it.
+
+    Starting takes about 20 s, so tests share it: each one works in a schema of its own. Its
+    configuration and `server.log` stay in pytest's temporary folder `trino0`.
+    """
+    # Imported here: importing boto3 takes 0.2 s, which tests that never start Trino should not pay.
+    from tests.standins.trino import trino_server
+
+    with trino_server(workdir=tmp_path_factory.mktemp("trino")) as server:
+        yield server
 
 
 @pytest.fixture
