@@ -155,8 +155,22 @@ def _write_config(etc: Path, port: int, moto_endpoint: str, bucket: str, heap: s
     )
 
 
+def _answers_a_query(url: str) -> bool:
+    """Whether a statement runs: `"starting": false` comes before the node has announced itself
+    as a worker, and a query sent in between fails with "nodes is empty"."""
+    import trino.dbapi
+    import trino.exceptions
+
+    host, port = url.removeprefix("http://").split(":")
+    try:
+        with trino.dbapi.connect(host=host, port=int(port), user="tunelake", request_timeout=10) as connection:
+            return connection.cursor().execute("select 1").fetchall() == [[1]]
+    except (trino.exceptions.TrinoQueryError, trino.exceptions.TrinoConnectionError, requests.RequestException):
+        return False
+
+
 def _wait_until_ready(process: subprocess.Popen, url: str, log: Path, startup_seconds: float) -> None:
-    """Poll /v1/info until Trino says it is no longer starting; fail with its log otherwise."""
+    """Poll /v1/info until Trino says it is no longer starting and a query runs; fail with its log otherwise."""
     deadline = time.monotonic() + startup_seconds
     while True:
         if process.poll() is not None:
@@ -164,7 +178,8 @@ def _wait_until_ready(process: subprocess.Popen, url: str, log: Path, startup_se
                 f"Trino exited with {process.returncode} while starting; its log ends:\n{_server_log_tail(log)}"
             )
         try:
-            if requests.get(f"{url}/v1/info", timeout=2).json().get("starting") is False:
+            started = requests.get(f"{url}/v1/info", timeout=2).json().get("starting") is False
+            if started and _answers_a_query(url):
                 return
         except (requests.ConnectionError, requests.Timeout, ValueError):
             pass
