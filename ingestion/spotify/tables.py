@@ -103,15 +103,75 @@ class Table:
         }
 
 
-OBSERVED = (
-    Column("observed_date", "date", doc("observed_date")),
-    Column("popularity", "bigint", doc("popularity"), "popularity"),
-)
+def key(kind: str, note: str = "") -> Column:
+    """The id column of an entity kind (`track_id`, ...), given by whoever builds the row."""
+    return Column(f"{kind}_id", "text", doc(f"{kind}_id") + note)
+
+
+OBSERVED_DATE = Column("observed_date", "date", doc("observed_date"))
 OBSERVED_AT = Column("observed_at", "timestamp", doc("observed_at"))
+POPULARITY = Column("popularity", "bigint", doc("popularity"), "popularity")
+FOLLOWERS = Column("followers", "bigint", doc("followers"), "followers.total")
+IMAGE_URL = Column("image_url", "text", doc("image_url"))
 PLAYABILITY = (
     Column("is_playable", "bool", doc("is_playable"), "is_playable"),
     Column("restriction_reason", "text", doc("restriction_reason"), "restrictions.reason"),
 )
+PLAYLIST = (
+    Column("name", "text", "Playlist name.", "name"),
+    Column("owner_id", "text", "Spotify user id of the owner.", "owner.id"),
+    Column("is_public", "bool", "Whether the playlist is public.", "public"),
+    Column("is_collaborative", "bool", "Whether the playlist is collaborative.", "collaborative"),
+    Column("total_items", "bigint", "Number of items in the playlist."),
+)
+
+
+def credits_table(kind: str) -> Table:
+    """`track_artists` or `album_artists`: an entity's credited artists, in credit order."""
+    return Table(
+        f"{kind}_artists",
+        f"Credited artists of each {kind}, in credit order.",
+        (f"{kind}_id", "artist_position"),
+        (key(kind), Column("artist_position", "bigint", doc("artist_position")), key("artist")),
+        loaded_at_field=None,
+    )
+
+
+def observations_table(kind: str, *measures: Column) -> Table:
+    """One observation of an entity per UTC day: its popularity and `measures`."""
+    return Table(
+        f"{kind}_observations",
+        f"One observation per {kind} per UTC day.",
+        (f"{kind}_id", "observed_date"),
+        (key(kind), OBSERVED_DATE, POPULARITY, *measures, OBSERVED_AT),
+    )
+
+
+def ranked_table(name: str, description: str, list_key: tuple[Column, Column], rank: str) -> Table:
+    """A ranked list Spotify gives (search results, top items), one row per rank per UTC day."""
+    return Table(
+        name,
+        description,
+        (list_key[0].name, list_key[1].name, "observed_date", "rank"),
+        (
+            *list_key,
+            OBSERVED_DATE,
+            Column("rank", "bigint", rank),
+            Column("entity_id", "text", doc("entity_id")),
+            OBSERVED_AT,
+        ),
+    )
+
+
+def library_table(kind: str) -> Table:
+    """`saved_tracks` or `saved_albums`: what the user saved, and when."""
+    return Table(
+        f"saved_{kind}s",
+        f"{kind.capitalize()}s in the user's library.",
+        (f"{kind}_id",),
+        (key(kind), Column("saved_at", "timestamp", "When the user saved it (UTC).", "added_at"), OBSERVED_AT),
+    )
+
 
 DECLARED: tuple[Table, ...] = (
     Table(
@@ -119,38 +179,28 @@ DECLARED: tuple[Table, ...] = (
         "Latest attributes of every track the loader reached.",
         ("track_id",),
         (
-            Column("track_id", "text", doc("track_id")),
+            key("track"),
             Column("playable_track_id", "text", doc("playable_track_id")),
             Column("name", "text", 'Track title; empty for a "ghost" track Spotify no longer serves.', "name"),
-            Column("album_id", "text", doc("album_id") + " Null when Spotify sent the track without its album."),
+            key("album", " Null when Spotify sent the track without its album."),
             Column("duration_ms", "bigint", "Duration in milliseconds.", "duration_ms"),
             Column("is_explicit", "bool", "Whether the track has explicit lyrics.", "explicit"),
             Column("isrc", "text", "International Standard Recording Code.", "external_ids.isrc"),
             Column("disc_number", "bigint", "Disc number on the album.", "disc_number"),
             Column("track_number", "bigint", "Position on its disc.", "track_number"),
-            Column("popularity", "bigint", doc("popularity"), "popularity"),
+            POPULARITY,
             Column("preview_url", "text", "A 30-second MP3 preview; deprecated by Spotify, often null.", "preview_url"),
             *PLAYABILITY,
             OBSERVED_AT,
         ),
     ),
-    Table(
-        "track_artists",
-        "Credited artists of each track, in credit order.",
-        ("track_id", "artist_position"),
-        (
-            Column("track_id", "text", doc("track_id")),
-            Column("artist_position", "bigint", doc("artist_position")),
-            Column("artist_id", "text", doc("artist_id")),
-        ),
-        loaded_at_field=None,
-    ),
+    credits_table("track"),
     Table(
         "albums",
         "Latest attributes of every album the loader reached.",
         ("album_id",),
         (
-            Column("album_id", "text", doc("album_id")),
+            key("album"),
             Column("name", "text", "Album title.", "name"),
             Column("album_type", "text", "`album`, `single` or `compilation`.", "album_type"),
             Column(
@@ -163,43 +213,26 @@ DECLARED: tuple[Table, ...] = (
             Column("total_tracks", "bigint", "Number of tracks on the album.", "total_tracks"),
             Column("upc", "text", "Universal Product Code.", "external_ids.upc"),
             Column("label", "text", "Record label; withheld from development-mode apps.", "label"),
-            Column("popularity", "bigint", doc("popularity"), "popularity"),
-            Column("image_url", "text", doc("image_url")),
+            POPULARITY,
+            IMAGE_URL,
             *PLAYABILITY,
             OBSERVED_AT,
         ),
     ),
-    Table(
-        "album_artists",
-        "Credited artists of each album, in credit order.",
-        ("album_id", "artist_position"),
-        (
-            Column("album_id", "text", doc("album_id")),
-            Column("artist_position", "bigint", doc("artist_position")),
-            Column("artist_id", "text", doc("artist_id")),
-        ),
-        loaded_at_field=None,
-    ),
+    credits_table("album"),
     Table(
         "artists",
         "Latest attributes of every artist the loader reached.",
         ("artist_id",),
-        (
-            Column("artist_id", "text", doc("artist_id")),
-            Column("name", "text", "Artist name.", "name"),
-            Column("popularity", "bigint", doc("popularity"), "popularity"),
-            Column("followers", "bigint", doc("followers"), "followers.total"),
-            Column("image_url", "text", doc("image_url")),
-            OBSERVED_AT,
-        ),
+        (key("artist"), Column("name", "text", "Artist name.", "name"), POPULARITY, FOLLOWERS, IMAGE_URL, OBSERVED_AT),
     ),
     Table(
         "artist_albums",
         "Discographies of the tracked artists.",
         ("artist_id", "album_id"),
         (
-            Column("artist_id", "text", doc("artist_id")),
-            Column("album_id", "text", doc("album_id")),
+            key("artist"),
+            key("album"),
             Column(
                 "album_group",
                 "text",
@@ -214,16 +247,12 @@ DECLARED: tuple[Table, ...] = (
         "Latest metadata of the tracked playlists.",
         ("playlist_id",),
         (
-            Column("playlist_id", "text", doc("playlist_id")),
-            Column("name", "text", "Playlist name.", "name"),
+            key("playlist"),
+            *PLAYLIST,
             Column("description", "text", "Playlist description.", "description"),
-            Column("owner_id", "text", "Spotify user id of the owner.", "owner.id"),
             Column("owner_name", "text", "Display name of the owner.", "owner.display_name"),
-            Column("is_public", "bool", "Whether the playlist is public.", "public"),
-            Column("is_collaborative", "bool", "Whether the playlist is collaborative.", "collaborative"),
             Column("snapshot_id", "text", "Spotify's version id of the playlist contents.", "snapshot_id"),
-            Column("total_items", "bigint", "Number of items in the playlist."),
-            Column("followers", "bigint", doc("followers"), "followers.total"),
+            FOLLOWERS,
             Column(
                 "are_items_readable",
                 "bool",
@@ -237,13 +266,13 @@ DECLARED: tuple[Table, ...] = (
         "Daily snapshots of tracked playlists, one row per position per day.",
         ("playlist_id", "snapshot_date", "position"),
         (
-            Column("playlist_id", "text", doc("playlist_id")),
+            key("playlist"),
             Column("snapshot_date", "date", "UTC day of the snapshot."),
             Column("position", "bigint", "Zero-based position in the playlist."),
             Column(
                 "item_type", "text", "`track`, `episode`, `local` (a local file, no id) or `missing` (a removed track)."
             ),
-            Column("track_id", "text", doc("track_id") + " Null unless item_type is track."),
+            key("track", " Null unless item_type is track."),
             Column("episode_id", "text", "Spotify id of the podcast episode; null unless item_type is episode."),
             Column("item_name", "text", "Name of the item as the playlist shows it."),
             Column(
@@ -257,41 +286,17 @@ DECLARED: tuple[Table, ...] = (
             OBSERVED_AT,
         ),
     ),
-    Table(
-        "track_observations",
-        "One observation per track per UTC day.",
-        ("track_id", "observed_date"),
-        (Column("track_id", "text", doc("track_id")), *OBSERVED, OBSERVED_AT),
-    ),
-    Table(
-        "album_observations",
-        "One observation per album per UTC day.",
-        ("album_id", "observed_date"),
-        (Column("album_id", "text", doc("album_id")), *OBSERVED, OBSERVED_AT),
-    ),
-    Table(
-        "artist_observations",
-        "One observation per artist per UTC day.",
-        ("artist_id", "observed_date"),
-        (
-            Column("artist_id", "text", doc("artist_id")),
-            *OBSERVED,
-            Column("followers", "bigint", doc("followers"), "followers.total"),
-            OBSERVED_AT,
-        ),
-    ),
-    Table(
+    observations_table("track"),
+    observations_table("album"),
+    observations_table("artist", FOLLOWERS),
+    ranked_table(
         "search_results",
         "The ranked results of each tracked search query, one row per rank per UTC day.",
-        ("query", "result_type", "observed_date", "rank"),
         (
             Column("query", "text", "The tracked search query."),
             Column("result_type", "text", "`track`, `artist` or `album`."),
-            Column("observed_date", "date", doc("observed_date")),
-            Column("rank", "bigint", "One-based position in the results."),
-            Column("entity_id", "text", doc("entity_id")),
-            OBSERVED_AT,
         ),
+        "One-based position in the results.",
     ),
     Table(
         "plays",
@@ -299,7 +304,7 @@ DECLARED: tuple[Table, ...] = (
         ("played_at",),
         (
             Column("played_at", "timestamp", doc("played_at"), "played_at"),
-            Column("track_id", "text", doc("track_id")),
+            key("track"),
             Column(
                 "context_type",
                 "text",
@@ -310,58 +315,20 @@ DECLARED: tuple[Table, ...] = (
         ),
         loaded_at_field="played_at",
     ),
-    Table(
+    ranked_table(
         "user_top_items",
         "The user's top tracks and artists per time range, one row per rank per UTC day.",
-        ("item_type", "time_range", "observed_date", "rank"),
-        (
-            Column("item_type", "text", "`track` or `artist`."),
-            Column("time_range", "text", doc("time_range")),
-            Column("observed_date", "date", doc("observed_date")),
-            Column("rank", "bigint", "One-based rank in the user's top list."),
-            Column("entity_id", "text", doc("entity_id")),
-            OBSERVED_AT,
-        ),
+        (Column("item_type", "text", "`track` or `artist`."), Column("time_range", "text", doc("time_range"))),
+        "One-based rank in the user's top list.",
     ),
-    Table(
-        "saved_tracks",
-        "Tracks in the user's library.",
-        ("track_id",),
-        (
-            Column("track_id", "text", doc("track_id")),
-            Column("saved_at", "timestamp", "When the user saved it (UTC).", "added_at"),
-            OBSERVED_AT,
-        ),
-    ),
-    Table(
-        "saved_albums",
-        "Albums in the user's library.",
-        ("album_id",),
-        (
-            Column("album_id", "text", doc("album_id")),
-            Column("saved_at", "timestamp", "When the user saved it (UTC).", "added_at"),
-            OBSERVED_AT,
-        ),
-    ),
-    Table(
-        "followed_artists",
-        "Artists the user follows.",
-        ("artist_id",),
-        (Column("artist_id", "text", doc("artist_id")), OBSERVED_AT),
-    ),
+    library_table("track"),
+    library_table("album"),
+    Table("followed_artists", "Artists the user follows.", ("artist_id",), (key("artist"), OBSERVED_AT)),
     Table(
         "user_playlists",
         "The user's own and followed playlists.",
         ("playlist_id",),
-        (
-            Column("playlist_id", "text", doc("playlist_id")),
-            Column("name", "text", "Playlist name.", "name"),
-            Column("owner_id", "text", "Spotify user id of the owner.", "owner.id"),
-            Column("is_collaborative", "bool", "Whether the playlist is collaborative.", "collaborative"),
-            Column("is_public", "bool", "Whether the playlist is public.", "public"),
-            Column("total_items", "bigint", "Number of items in the playlist."),
-            OBSERVED_AT,
-        ),
+        (key("playlist"), *PLAYLIST, OBSERVED_AT),
     ),
     Table(
         "unavailable_entities",
@@ -370,7 +337,7 @@ DECLARED: tuple[Table, ...] = (
         (
             Column("entity_type", "text", "`track`, `album` or `artist`."),
             Column("entity_id", "text", doc("entity_id")),
-            Column("observed_date", "date", doc("observed_date")),
+            OBSERVED_DATE,
             Column("name", "text", "The name an answer that mentioned it carried."),
             Column("album_id", "text", "For a track: its album's id, as the mentioning answer carried it."),
             Column("reason", "text", "What Spotify answered (status and message), or why the answer did not count."),
