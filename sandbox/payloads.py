@@ -184,23 +184,28 @@ class PayloadRenderer:
             payload["popularity"] = self.catalog.track_popularity(track, self.day)
         return payload
 
+    @staticmethod
+    def _no_album(total_tracks: int | None) -> dict[str, Any]:
+        """The album Spotify sends for a track that has none of the catalog's (a local file, a ghost)."""
+        return {
+            "album_type": None,
+            "total_tracks": total_tracks,
+            "external_urls": {},
+            "href": None,
+            "id": None,
+            "images": [],
+            "name": "",
+            "release_date": None,
+            "release_date_precision": None,
+            "type": "album",
+            "uri": None,
+            "artists": [],
+        }
+
     def ghost_track(self, ghost: int) -> dict[str, Any]:
         """A track Spotify still lists in a playlist but no longer serves: empty name, duration 0."""
         return {
-            "album": {
-                "album_type": None,
-                "total_tracks": 0,
-                "external_urls": {},
-                "href": None,
-                "id": None,
-                "images": [],
-                "name": "",
-                "release_date": None,
-                "release_date_precision": None,
-                "type": "album",
-                "uri": None,
-                "artists": [],
-            },
+            "album": self._no_album(total_tracks=0),
             "artists": [],
             "disc_number": 0,
             "duration_ms": 0,
@@ -217,20 +222,7 @@ class PayloadRenderer:
         """A local file in a playlist: no id, no uri of the catalog, `is_local` true."""
         name = f"My Recording {playlist + 1}"
         return {
-            "album": {
-                "album_type": None,
-                "total_tracks": None,
-                "external_urls": {},
-                "href": None,
-                "id": None,
-                "images": [],
-                "name": "",
-                "release_date": None,
-                "release_date_precision": None,
-                "type": "album",
-                "uri": None,
-                "artists": [],
-            },
+            "album": self._no_album(total_tracks=None),
             "artists": [{"external_urls": {}, "href": None, "id": None, "name": "", "type": "artist", "uri": None}],
             "disc_number": 0,
             "duration_ms": 201_000,

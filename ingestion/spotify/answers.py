@@ -169,6 +169,16 @@ def track_ids(track: dict[str, Any], requested_id: str | None = None) -> tuple[s
     return catalog, playable
 
 
+def _observed(kind: str, entity_id: str, payload: dict[str, Any], observed_at: datetime, **given: Any) -> Entity:
+    """An entity's row in `<kind>s` (with what is `given`) and its `<kind>_observations` row of the day."""
+    ids = {f"{kind}_id": entity_id, "observed_at": observed_at}
+    entity = Entity(kind, entity_id)
+    entity.rows.append((f"{kind}s", TABLES[f"{kind}s"].row(payload, **ids, **given)))
+    observation = TABLES[f"{kind}_observations"].row(payload, **ids, observed_date=observed_at.date())
+    entity.rows.append((f"{kind}_observations", observation))
+    return entity
+
+
 def track(payload: Any, observed_at: datetime, requested_id: str | None = None) -> Entity | None:
     """A track object (whole or simplified) as rows of `tracks`, `track_observations`, `track_artists`."""
     payload = as_dict(payload)
@@ -176,19 +186,8 @@ def track(payload: Any, observed_at: datetime, requested_id: str | None = None) 
     if track_id is None or payload.get("is_local") is True:
         return None
     album = ref("album", payload.get("album"))
-    entity = Entity("track", track_id)
-    ids = {"track_id": track_id, "observed_at": observed_at}
-    entity.rows.append(
-        (
-            "tracks",
-            TABLES["tracks"].row(
-                payload, **ids, playable_track_id=playable_id, album_id=album.entity_id if album else None
-            ),
-        )
-    )
-    entity.rows.append(
-        ("track_observations", TABLES["track_observations"].row(payload, **ids, observed_date=observed_at.date()))
-    )
+    album_id = album.entity_id if album else None
+    entity = _observed("track", track_id, payload, observed_at, playable_track_id=playable_id, album_id=album_id)
     entity.rows.extend(artist_credits("track", track_id, payload.get("artists"), entity.refs))
     if album:
         entity.refs.append(album)
@@ -217,13 +216,7 @@ def album(payload: Any, observed_at: datetime) -> Entity | None:
     album_id = spotify_id(payload.get("id"))
     if album_id is None:
         return None
-    entity = Entity("album", album_id)
-    ids = {"album_id": album_id, "observed_at": observed_at}
-    image = largest_image(payload.get("images"))
-    entity.rows.append(("albums", TABLES["albums"].row(payload, **ids, image_url=image)))
-    entity.rows.append(
-        ("album_observations", TABLES["album_observations"].row(payload, **ids, observed_date=observed_at.date()))
-    )
+    entity = _observed("album", album_id, payload, observed_at, image_url=largest_image(payload.get("images")))
     entity.rows.extend(artist_credits("album", album_id, payload.get("artists"), entity.refs))
     return entity
 
@@ -234,14 +227,7 @@ def artist(payload: Any, observed_at: datetime) -> Entity | None:
     artist_id = spotify_id(payload.get("id"))
     if artist_id is None:
         return None
-    entity = Entity("artist", artist_id)
-    ids = {"artist_id": artist_id, "observed_at": observed_at}
-    image = largest_image(payload.get("images"))
-    entity.rows.append(("artists", TABLES["artists"].row(payload, **ids, image_url=image)))
-    entity.rows.append(
-        ("artist_observations", TABLES["artist_observations"].row(payload, **ids, observed_date=observed_at.date()))
-    )
-    return entity
+    return _observed("artist", artist_id, payload, observed_at, image_url=largest_image(payload.get("images")))
 
 
 def unavailable(reference: Ref, reason: str, status: int | None, observed_at: datetime) -> list[tuple[str, Row]]:

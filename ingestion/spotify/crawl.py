@@ -155,6 +155,14 @@ class Crawl:
             self.state.refuse(key, self.today, reason)
             return None
 
+    def due(self, unit: str, kind: str, ids: tuple[str, ...]) -> list[str]:
+        """The ids whose once-a-day `unit` (`playlist`, `discography`, `search`) is not done today.
+
+        The ones Spotify refused earlier today are reported again, not asked.
+        """
+        self.report_refused_today({f"{unit}:{i}": (kind, i) for i in ids})
+        return [i for i in ids if not self.state.done_on(f"{unit}:{i}", self.today)]
+
     def report_refused_today(self, keys: dict[str, tuple[str, str]]) -> None:
         """Skipped entries for tracked ids an earlier run today was refused (not asked again)."""
         for key, (kind, entity_id) in keys.items():

@@ -11,14 +11,12 @@ ENDPOINT = "GET /v1/artists/{id}/albums"
 
 def crawl_discographies(crawl: Crawl) -> None:
     """List each tracked artist's albums not yet listed today; the artists themselves are fetched too."""
-    artists = crawl.tracked.artists
-    for artist_id in artists:
+    for artist_id in crawl.tracked.artists:
         crawl.want("artist", artist_id)
-    crawl.report_refused_today({f"discography:{a}": ("artist", a) for a in artists})
-    pending = [a for a in artists if not crawl.state.done_on(f"discography:{a}", crawl.today)]
-    if pending:
+    due = crawl.due("discography", "artist", crawl.tracked.artists)
+    if due:
         decide_tier(crawl)  # the page size depends on it
-    crawl.for_each(lambda artist_id: discography(crawl, artist_id), pending)
+    crawl.for_each(lambda artist_id: discography(crawl, artist_id), due)
 
 
 def discography(crawl: Crawl, artist_id: str) -> None:

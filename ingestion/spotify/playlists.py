@@ -10,10 +10,8 @@ NOT_READABLE = "items not readable by this app (development mode: only playlists
 
 def crawl_playlists(crawl: Crawl) -> None:
     """Snapshot each tracked playlist not yet snapshotted today."""
-    playlists = crawl.tracked.playlists
-    crawl.report_refused_today({f"playlist:{p}": ("playlist", p) for p in playlists})
-    pending = [p for p in playlists if not crawl.state.done_on(f"playlist:{p}", crawl.today)]
-    crawl.for_each(lambda playlist_id: snapshot(crawl, playlist_id), pending)
+    due = crawl.due("playlist", "playlist", crawl.tracked.playlists)
+    crawl.for_each(lambda playlist_id: snapshot(crawl, playlist_id), due)
 
 
 def snapshot(crawl: Crawl, playlist_id: str) -> None:

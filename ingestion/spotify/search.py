@@ -14,10 +14,10 @@ ENDPOINT = "GET /v1/search"
 
 def crawl_searches(crawl: Crawl) -> None:
     """Run each tracked query not yet searched today."""
-    pending = [q for q in crawl.tracked.queries if not crawl.state.done_on(f"search:{q}", crawl.today)]
-    if pending:
+    due = crawl.due("search", "search", crawl.tracked.queries)
+    if due:
         decide_tier(crawl)  # the page size depends on it
-    crawl.for_each(lambda query: search(crawl, query), pending)
+    crawl.for_each(lambda query: search(crawl, query), due)
 
 
 def search(crawl: Crawl, query: str) -> None:
