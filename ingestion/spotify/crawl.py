@@ -141,8 +141,11 @@ class Crawl:
                 return None
             raise
 
-    def fetch_tracked(self, key: str, kind: str, entity_id: str, endpoint: str, fn: Any, *args: Any, **kw: Any) -> Any:
-        """An answer for a tracked id; a refusal is remembered for the day, so re-runs report it unasked."""
+    def fetch_tracked(self, unit: str, kind: str, entity_id: str, endpoint: str, fn: Any, *args: Any, **kw: Any) -> Any:
+        """The first answer of a tracked id's once-a-day `unit`.
+
+        A refusal is remembered for the day, so re-runs report it without asking.
+        """
         try:
             return self.client.call(endpoint, fn, *args, **kw)
         except SpotifyApiError as error:
@@ -151,9 +154,18 @@ class Crawl:
             reason = str(error)
             if error.status == 404 and kind == "playlist":
                 reason += " (Spotify's own editorial and algorithmic playlists answer 404 to development-mode apps)"
-            self.skip(kind, entity_id, reason)
-            self.state.refuse(key, self.today, reason)
+            self.refuse(unit, kind, entity_id, reason)
             return None
+
+    def refuse(self, unit: str, kind: str, entity_id: str, reason: str) -> None:
+        """Report a tracked id skipped and remember why until tomorrow."""
+        self.skip(kind, entity_id, reason)
+        self.state.refuse(f"{unit}:{entity_id}", self.today, reason)
+
+    def finish(self, unit: str, entity_id: str, size: int) -> None:
+        """A tracked id's `unit` is done today; its size sizes tomorrow's cost estimate."""
+        self.state.remember_size(f"{unit}:{entity_id}", size)
+        self.state.mark_done(f"{unit}:{entity_id}", self.today)
 
     def due(self, unit: str, kind: str, ids: tuple[str, ...]) -> list[str]:
         """The ids whose once-a-day `unit` (`playlist`, `discography`, `search`) is not done today.

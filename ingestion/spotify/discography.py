@@ -20,16 +20,18 @@ def crawl_discographies(crawl: Crawl) -> None:
 
 
 def discography(crawl: Crawl, artist_id: str) -> None:
-    key = f"discography:{artist_id}"
+    """One artist's albums: each becomes an `artist_albums` row and is fetched with its tracks."""
+    limit = settings.ARTIST_ALBUMS_PAGE[crawl.page_tier()]
+    call = crawl.client.spotipy.artist_albums
     first_page = crawl.fetch_tracked(
-        key,
+        "discography",
         "artist",
         artist_id,
         ENDPOINT,
-        crawl.client.spotipy.artist_albums,
+        call,
         artist_id,
         include_groups=settings.DISCOGRAPHY_GROUPS,
-        limit=settings.ARTIST_ALBUMS_PAGE[crawl.page_tier()],
+        limit=limit,
     )
     if first_page is None:
         return
@@ -45,5 +47,4 @@ def discography(crawl: Crawl, artist_id: str) -> None:
             crawl.expand_albums.setdefault(row["album_id"])
         crawl.want("album", answers.ref("album", album))
         crawl.emit("artist_albums", row)
-    crawl.state.remember_size(key, len(albums))
-    crawl.state.mark_done(key, crawl.today)
+    crawl.finish("discography", artist_id, len(albums))

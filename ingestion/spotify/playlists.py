@@ -15,9 +15,9 @@ def crawl_playlists(crawl: Crawl) -> None:
 
 
 def snapshot(crawl: Crawl, playlist_id: str) -> None:
-    key = f"playlist:{playlist_id}"
+    """A playlist's metadata and every entry, with the tracks they hold."""
     payload = crawl.fetch_tracked(
-        key,
+        "playlist",
         "playlist",
         playlist_id,
         "GET /v1/playlists/{id}",
@@ -32,8 +32,7 @@ def snapshot(crawl: Crawl, playlist_id: str) -> None:
     row, first_page, readable = answers.playlist(payload, playlist_id, observed_at)
     crawl.emit("playlists", row)
     if not readable:
-        crawl.skip("playlist", playlist_id, NOT_READABLE)
-        crawl.state.refuse(key, crawl.today, NOT_READABLE)
+        crawl.refuse("playlist", "playlist", playlist_id, NOT_READABLE)
         return
     entries = crawl.pages("playlist", playlist_id, "GET /v1/playlists/{id}/items", first_page)
     if entries is None:
@@ -43,5 +42,4 @@ def snapshot(crawl: Crawl, playlist_id: str) -> None:
         crawl.emit("playlist_items", item_row)
         if track is not None:
             crawl.add_track(track, observed_at)
-    crawl.state.remember_size(key, len(entries))
-    crawl.state.mark_done(key, crawl.today)
+    crawl.finish("playlist", playlist_id, len(entries))
