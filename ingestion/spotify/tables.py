@@ -126,6 +126,11 @@ PLAYLIST = (
 )
 
 
+def entity_table(kind: str, description: str, *attributes: Column, name: str = "") -> Table:
+    """One row per id of an entity kind (`tracks`, ...): its latest attributes and when they were seen."""
+    return Table(name or f"{kind}s", description, (f"{kind}_id",), (key(kind), *attributes, OBSERVED_AT))
+
+
 def credits_table(kind: str) -> Table:
     """`track_artists` or `album_artists`: an entity's credited artists, in credit order."""
     return Table(
@@ -174,57 +179,49 @@ def library_table(kind: str) -> Table:
 
 
 DECLARED: tuple[Table, ...] = (
-    Table(
-        "tracks",
+    entity_table(
+        "track",
         "Latest attributes of every track the loader reached.",
-        ("track_id",),
-        (
-            key("track"),
-            Column("playable_track_id", "text", doc("playable_track_id")),
-            Column("name", "text", 'Track title; empty for a "ghost" track Spotify no longer serves.', "name"),
-            key("album", " Null when Spotify sent the track without its album."),
-            Column("duration_ms", "bigint", "Duration in milliseconds.", "duration_ms"),
-            Column("is_explicit", "bool", "Whether the track has explicit lyrics.", "explicit"),
-            Column("isrc", "text", "International Standard Recording Code.", "external_ids.isrc"),
-            Column("disc_number", "bigint", "Disc number on the album.", "disc_number"),
-            Column("track_number", "bigint", "Position on its disc.", "track_number"),
-            POPULARITY,
-            Column("preview_url", "text", "A 30-second MP3 preview; deprecated by Spotify, often null.", "preview_url"),
-            *PLAYABILITY,
-            OBSERVED_AT,
-        ),
+        Column("playable_track_id", "text", doc("playable_track_id")),
+        Column("name", "text", 'Track title; empty for a "ghost" track Spotify no longer serves.', "name"),
+        key("album", " Null when Spotify sent the track without its album."),
+        Column("duration_ms", "bigint", "Duration in milliseconds.", "duration_ms"),
+        Column("is_explicit", "bool", "Whether the track has explicit lyrics.", "explicit"),
+        Column("isrc", "text", "International Standard Recording Code.", "external_ids.isrc"),
+        Column("disc_number", "bigint", "Disc number on the album.", "disc_number"),
+        Column("track_number", "bigint", "Position on its disc.", "track_number"),
+        POPULARITY,
+        Column("preview_url", "text", "A 30-second MP3 preview; deprecated by Spotify, often null.", "preview_url"),
+        *PLAYABILITY,
     ),
     credits_table("track"),
-    Table(
-        "albums",
+    entity_table(
+        "album",
         "Latest attributes of every album the loader reached.",
-        ("album_id",),
-        (
-            key("album"),
-            Column("name", "text", "Album title.", "name"),
-            Column("album_type", "text", "`album`, `single` or `compilation`.", "album_type"),
-            Column(
-                "release_date",
-                "text",
-                'Release date as Spotify gives it (YYYY, YYYY-MM or YYYY-MM-DD; "0000" when unknown).',
-                "release_date",
-            ),
-            Column("release_date_precision", "text", doc("release_date_precision"), "release_date_precision"),
-            Column("total_tracks", "bigint", "Number of tracks on the album.", "total_tracks"),
-            Column("upc", "text", "Universal Product Code.", "external_ids.upc"),
-            Column("label", "text", "Record label; withheld from development-mode apps.", "label"),
-            POPULARITY,
-            IMAGE_URL,
-            *PLAYABILITY,
-            OBSERVED_AT,
+        Column("name", "text", "Album title.", "name"),
+        Column("album_type", "text", "`album`, `single` or `compilation`.", "album_type"),
+        Column(
+            "release_date",
+            "text",
+            'Release date as Spotify gives it (YYYY, YYYY-MM or YYYY-MM-DD; "0000" when unknown).',
+            "release_date",
         ),
+        Column("release_date_precision", "text", doc("release_date_precision"), "release_date_precision"),
+        Column("total_tracks", "bigint", "Number of tracks on the album.", "total_tracks"),
+        Column("upc", "text", "Universal Product Code.", "external_ids.upc"),
+        Column("label", "text", "Record label; withheld from development-mode apps.", "label"),
+        POPULARITY,
+        IMAGE_URL,
+        *PLAYABILITY,
     ),
     credits_table("album"),
-    Table(
-        "artists",
+    entity_table(
+        "artist",
         "Latest attributes of every artist the loader reached.",
-        ("artist_id",),
-        (key("artist"), Column("name", "text", "Artist name.", "name"), POPULARITY, FOLLOWERS, IMAGE_URL, OBSERVED_AT),
+        Column("name", "text", "Artist name.", "name"),
+        POPULARITY,
+        FOLLOWERS,
+        IMAGE_URL,
     ),
     Table(
         "artist_albums",
@@ -242,23 +239,18 @@ DECLARED: tuple[Table, ...] = (
             OBSERVED_AT,
         ),
     ),
-    Table(
-        "playlists",
+    entity_table(
+        "playlist",
         "Latest metadata of the tracked playlists.",
-        ("playlist_id",),
-        (
-            key("playlist"),
-            *PLAYLIST,
-            Column("description", "text", "Playlist description.", "description"),
-            Column("owner_name", "text", "Display name of the owner.", "owner.display_name"),
-            Column("snapshot_id", "text", "Spotify's version id of the playlist contents.", "snapshot_id"),
-            FOLLOWERS,
-            Column(
-                "are_items_readable",
-                "bool",
-                "Whether this app may read the items (development mode allows owned and collaborative playlists only).",
-            ),
-            OBSERVED_AT,
+        *PLAYLIST,
+        Column("description", "text", "Playlist description.", "description"),
+        Column("owner_name", "text", "Display name of the owner.", "owner.display_name"),
+        Column("snapshot_id", "text", "Spotify's version id of the playlist contents.", "snapshot_id"),
+        FOLLOWERS,
+        Column(
+            "are_items_readable",
+            "bool",
+            "Whether this app may read the items (development mode allows owned and collaborative playlists only).",
         ),
     ),
     Table(
@@ -323,13 +315,8 @@ DECLARED: tuple[Table, ...] = (
     ),
     library_table("track"),
     library_table("album"),
-    Table("followed_artists", "Artists the user follows.", ("artist_id",), (key("artist"), OBSERVED_AT)),
-    Table(
-        "user_playlists",
-        "The user's own and followed playlists.",
-        ("playlist_id",),
-        (key("playlist"), *PLAYLIST, OBSERVED_AT),
-    ),
+    entity_table("artist", "Artists the user follows.", name="followed_artists"),
+    entity_table("playlist", "The user's own and followed playlists.", *PLAYLIST, name="user_playlists"),
     Table(
         "unavailable_entities",
         doc("unavailable_entities"),
