@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -50,6 +51,24 @@ def show(chart: alt.TopLevelMixin | None, empty: str | None = None) -> None:
         st.info(empty or "Nothing to show for these filters.", icon=":material/info:")
         return
     st.altair_chart(chart.configure_view(strokeWidth=0).configure_axis(labelFontSize=12, titleFontSize=12))
+
+
+def metrics(*figures: tuple[str, str, str]) -> None:
+    """A row of headline figures, each (label, formatted value, material icon)."""
+    for column, (label, value, icon) in zip(st.columns(len(figures)), figures, strict=True):
+        column.metric(label, value, icon=icon, border=True)
+
+
+def section(title: str, caption: str, chart: alt.TopLevelMixin | None, empty: str | None = None) -> None:
+    """A titled chart with a line saying how to read it."""
+    st.subheader(title)
+    st.caption(caption)
+    show(chart, empty)
+
+
+def table(frame: pd.DataFrame, columns: dict[str, Any], height: int = 320) -> None:
+    """The given columns of a frame as a table, in that order, each with its heading or column config."""
+    st.dataframe(frame[list(columns)], hide_index=True, column_config=columns, height=height)
 
 
 def day_axis(field: str, bars: bool = False) -> alt.X:

@@ -97,6 +97,12 @@ def tracks_of(filters: Filters) -> set[str] | None:
     return set(credited.loc[credited["artist_id"].isin(filters.artist_ids), "track_id"])
 
 
+def with_selected_tracks(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """The rows of a frame with a `track_id` whose track credits a selected artist (all rows when none is selected)."""
+    track_ids = tracks_of(filters)
+    return frame if track_ids is None else frame[frame["track_id"].isin(track_ids)]
+
+
 def albums_of(filters: Filters) -> set[str] | None:
     """Albums crediting any selected artist, or None when no artist is selected."""
     if not filters.artist_ids:

@@ -16,6 +16,44 @@ def page() -> None:
     filters = sidebar()
     st.caption(f"What the tracked playlists, artists, albums and searches have led to · {filters.label}")
     tracks, albums, artists = _catalog(filters)
+    _headline(tracks, albums, artists, filters)
+
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        _growth_section(tracks, albums, artists, filters)
+    with right:
+        types = albums.groupby("album_type", dropna=False).size().reset_index(name="albums")
+        types["album_type"] = types["album_type"].fillna("unknown")
+        donut = charts.share_donut(types, "albums", "album_type")
+        charts.section(
+            "Album types", "Albums, singles and compilations in the catalog.", donut, "No albums for these filters."
+        )
+
+    left, right = st.columns(2, gap="medium")
+    with left:
+        charts.section(
+            "Release years",
+            "Albums by the year they came out.",
+            _release_years(albums),
+            "No release dates for these filters.",
+        )
+    with right:
+        top = artists.nlargest(12, "track_count")
+        chart = charts.ranked_bars(
+            top, "track_count", "artist_name", "Tracks", ["artist_name", "track_count", "album_count"]
+        )
+        charts.section(
+            "Most tracks in the catalog",
+            "Artists credited on the most loaded tracks.",
+            chart,
+            "No artists for these filters.",
+        )
+
+    _newest(tracks)
+
+
+def _headline(tracks: pd.DataFrame, albums: pd.DataFrame, artists: pd.DataFrame, filters: Filters) -> None:
+    """How many of each there are, and how many the last day shown added."""
     playlist_count = int(query("playlist_count").iloc[0]["playlist_count"])
 
     # New on the last day shown: what the latest ingestion added.
@@ -48,47 +86,28 @@ def page() -> None:
             "Ghost tracks (listed in playlists with no name and no duration) are left out."
         )
 
-    left, right = st.columns([3, 2], gap="medium")
-    with left:
-        heading, toggle = st.columns([3, 2], vertical_alignment="bottom")
-        heading.subheader("Catalog growth")
-        view = toggle.segmented_control(
-            "Growth",
-            ["Found so far", "New per day"],
-            default="Found so far",
-            key="growth",
-            label_visibility="collapsed",
-        )
-        st.caption("Tracks, albums and artists by the day the pipeline first saw them.")
-        chart = _growth(tracks, albums, artists, filters, cumulative=view != "New per day")
-        charts.show(chart, "Nothing was first seen in these dates.")
-    with right:
-        st.subheader("Album types")
-        st.caption("Albums, singles and compilations in the catalog.")
-        types = albums.groupby("album_type", dropna=False).size().reset_index(name="albums")
-        types["album_type"] = types["album_type"].fillna("unknown")
-        charts.show(charts.share_donut(types, "albums", "album_type"), "No albums for these filters.")
 
-    left, right = st.columns(2, gap="medium")
-    with left:
-        st.subheader("Release years")
-        st.caption("Albums by the year they came out.")
-        charts.show(_release_years(albums), "No release dates for these filters.")
-    with right:
-        st.subheader("Most tracks in the catalog")
-        st.caption("Artists credited on the most loaded tracks.")
-        top = artists.nlargest(12, "track_count")
-        chart = charts.ranked_bars(
-            top, "track_count", "artist_name", "Tracks", ["artist_name", "track_count", "album_count"]
-        )
-        charts.show(chart, "No artists for these filters.")
+def _growth_section(tracks: pd.DataFrame, albums: pd.DataFrame, artists: pd.DataFrame, filters: Filters) -> None:
+    heading, toggle = st.columns([3, 2], vertical_alignment="bottom")
+    heading.subheader("Catalog growth")
+    view = toggle.segmented_control(
+        "Growth",
+        ["Found so far", "New per day"],
+        default="Found so far",
+        key="growth",
+        label_visibility="collapsed",
+    )
+    st.caption("Tracks, albums and artists by the day the pipeline first saw them.")
+    chart = _growth(tracks, albums, artists, filters, cumulative=view != "New per day")
+    charts.show(chart, "Nothing was first seen in these dates.")
 
+
+def _newest(tracks: pd.DataFrame) -> None:
     st.subheader("Newest finds")
     newest = tracks.sort_values(["first_seen_date", "track_name"], ascending=[False, True]).head(200)
-    st.dataframe(
-        newest[["track_name", "artist_names", "album_name", "release_date", "duration_ms", "first_seen_date"]],
-        hide_index=True,
-        column_config={
+    charts.table(
+        newest,
+        {
             "track_name": "Track",
             "artist_names": "Artists",
             "album_name": "Album",

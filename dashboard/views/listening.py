@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts
-from dashboard.filters import Filters, sidebar, tracks_of
+from dashboard.filters import Filters, sidebar, with_selected_tracks
 from dashboard.queries import query
 
 TOP = 10
@@ -26,36 +26,27 @@ def page() -> None:
         )
         return
     plays = query("plays", filters.start, filters.end)
-    track_ids = tracks_of(filters)
-    if track_ids is not None:
-        plays = plays[plays["track_id"].isin(track_ids)]
+    plays = with_selected_tracks(plays, filters)
     if plays.empty:
         st.info("No plays in these dates for these filters: widen the date range or clear the artist filter.")
         return
     daily = _daily(plays, filters)
 
     minutes = daily["minutes_listened"].sum()
-    for column, (label, value, icon) in zip(
-        st.columns(4),
-        (
-            ("Plays", f"{int(daily['play_count'].sum()):,}", ":material/play_circle:"),
-            ("Minutes listened", f"{minutes:,.0f}", ":material/schedule:"),
-            ("Different tracks", f"{plays['track_id'].nunique():,}", ":material/music_note:"),
-            ("Different artists", f"{plays['primary_artist_id'].nunique():,}", ":material/person:"),
-        ),
-        strict=True,
-    ):
-        column.metric(label, value, icon=icon, border=True)
+    charts.metrics(
+        ("Plays", f"{int(daily['play_count'].sum()):,}", ":material/play_circle:"),
+        ("Minutes listened", f"{minutes:,.0f}", ":material/schedule:"),
+        ("Different tracks", f"{plays['track_id'].nunique():,}", ":material/music_note:"),
+        ("Different artists", f"{plays['primary_artist_id'].nunique():,}", ":material/person:"),
+    )
 
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        st.subheader("Minutes per day")
-        st.caption("Bars: minutes listened (a play counts whole). Line: number of plays.")
-        charts.show(_per_day(daily))
+        charts.section(
+            "Minutes per day", "Bars: minutes listened (a play counts whole). Line: number of plays.", _per_day(daily)
+        )
     with right:
-        st.subheader("Time of day")
-        st.caption("Plays by hour (UTC).")
-        charts.show(_by_hour(plays))
+        charts.section("Time of day", "Plays by hour (UTC).", _by_hour(plays))
 
     left, right = st.columns(2, gap="medium")
     with left:
@@ -77,21 +68,25 @@ def page() -> None:
         share = contexts.groupby("context").size().reset_index(name="plays")
         charts.show(charts.share_donut(share, "plays", "context"))
     with right:
-        st.subheader("Recent plays")
-        recent = plays.sort_values("played_at", ascending=False).head(200)
-        recent = recent.assign(context_type=recent["context_type"].fillna("-"))
-        st.dataframe(
-            recent[["played_at", "track_name", "primary_artist_name", "album_name", "context_type"]],
-            hide_index=True,
-            column_config={
-                "played_at": st.column_config.DatetimeColumn("Played (UTC)", format="YYYY-MM-DD HH:mm"),
-                "track_name": "Track",
-                "primary_artist_name": "Artist",
-                "album_name": "Album",
-                "context_type": "From",
-            },
-            height=340,
-        )
+        _recent(plays)
+
+
+def _recent(plays: pd.DataFrame) -> None:
+    """The latest plays, newest first."""
+    st.subheader("Recent plays")
+    recent = plays.sort_values("played_at", ascending=False).head(200)
+    recent = recent.assign(context_type=recent["context_type"].fillna("-"))
+    charts.table(
+        recent,
+        {
+            "played_at": st.column_config.DatetimeColumn("Played (UTC)", format="YYYY-MM-DD HH:mm"),
+            "track_name": "Track",
+            "primary_artist_name": "Artist",
+            "album_name": "Album",
+            "context_type": "From",
+        },
+        height=340,
+    )
 
 
 def _daily(plays: pd.DataFrame, filters: Filters) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts
-from dashboard.filters import Filters, sidebar, tracks_of
+from dashboard.filters import Filters, sidebar, with_selected_tracks
 from dashboard.queries import query
 
 ALL = "all"
@@ -29,66 +29,81 @@ def page() -> None:
         st.info("No playlist snapshot in these dates: widen the date range, or track playlists with `tunelake ingest`.")
         return
     labels = _playlist_labels(entries)
-    with st.sidebar:
-        playlist = st.selectbox(
-            "Playlist",
-            options=[ALL, *labels],
-            format_func=lambda key: "All tracked playlists" if key == ALL else labels.get(key, key),
-            key="playlist",
-            bind="query-params",
-            persist_state="session",
-        )
+    playlist = _pick_playlist(labels)
     st.caption(f"Positions in the tracked playlists, snapshot by snapshot · {filters.label}")
 
     entries = _described(entries, labels)
     if playlist != ALL:
         entries = entries[entries["playlist_id"] == playlist]
-    track_ids = tracks_of(filters)
-    if track_ids is not None:
-        entries = entries[entries["track_id"].isin(track_ids)]
+    entries = with_selected_tracks(entries, filters)
     if entries.empty:
         st.info("None of the selected artists' tracks is in these playlists in these dates.")
         return
     latest = entries[entries["snapshot_date"] == entries.groupby("playlist_id")["snapshot_date"].transform("max")]
 
     added = latest[(latest["added_at"].dt.date >= filters.start) & (latest["added_at"].dt.date <= filters.end)]
-    for column, (label, value, icon) in zip(
-        st.columns(4),
-        (
-            ("Playlists", latest["playlist_id"].nunique(), ":material/queue_music:"),
-            ("Tracks placed", latest["track_id"].nunique(), ":material/music_note:"),
-            ("Positions held", len(latest), ":material/format_list_numbered:"),
-            ("Added in these dates", len(added), ":material/playlist_add:"),
-        ),
-        strict=True,
-    ):
-        column.metric(label, f"{value:,}", icon=icon, border=True)
+    charts.metrics(
+        ("Playlists", f"{latest['playlist_id'].nunique():,}", ":material/queue_music:"),
+        ("Tracks placed", f"{latest['track_id'].nunique():,}", ":material/music_note:"),
+        ("Positions held", f"{len(latest):,}", ":material/format_list_numbered:"),
+        ("Added in these dates", f"{len(added):,}", ":material/playlist_add:"),
+    )
 
-    st.subheader("Who sits where")
-    st.caption("Tracks in the most playlists at the latest snapshot; the brighter the cell, the higher the position.")
-    charts.show(_heatmap(latest))
+    charts.section(
+        "Who sits where",
+        "Tracks in the most playlists at the latest snapshot; the brighter the cell, the higher the position.",
+        _heatmap(latest),
+    )
 
     left, right = st.columns(2, gap="medium")
     with left:
-        st.subheader("Reach over time")
-        st.caption("Playlist positions held by each artist's tracks, per day.")
-        charts.show(_reach(entries, filters), "No reach to show for these filters.")
+        charts.section(
+            "Reach over time",
+            "Playlist positions held by each artist's tracks, per day.",
+            _reach(entries, filters),
+            "No reach to show for these filters.",
+        )
     with right:
-        st.subheader("When the tracks were added")
-        st.caption("Tracks in the playlists at the latest snapshot, by the month they were added.")
-        charts.show(_additions(latest), "No addition dates for these filters.")
+        charts.section(
+            "When the tracks were added",
+            "Tracks in the playlists at the latest snapshot, by the month they were added.",
+            _additions(latest),
+            "No addition dates for these filters.",
+        )
 
-    st.subheader("Biggest position moves")
-    st.caption("Tracks whose position changed most between the first and the last snapshot shown.")
-    charts.show(_positions(entries), "No positions to show for these filters.")
+    charts.section(
+        "Biggest position moves",
+        "Tracks whose position changed most between the first and the last snapshot shown.",
+        _positions(entries),
+        "No positions to show for these filters.",
+    )
 
+    _contents(latest)
+
+
+def _pick_playlist(labels: dict[str, str]) -> str:
+    """The playlist to show (or all of them), picked in the sidebar and kept in the URL."""
+    with st.sidebar:
+        return str(
+            st.selectbox(
+                "Playlist",
+                options=[ALL, *labels],
+                format_func=lambda key: "All tracked playlists" if key == ALL else labels.get(key, key),
+                key="playlist",
+                bind="query-params",
+                persist_state="session",
+            )
+        )
+
+
+def _contents(latest: pd.DataFrame) -> None:
+    """Every position of the latest snapshots, with how long each track has held it."""
     st.subheader("Playlist contents")
     table = latest.sort_values(["playlist", "playlist_position"])
     table = table.assign(days_in=(table["snapshot_date"] - table["added_at"].dt.tz_localize(None)).dt.days)
-    st.dataframe(
-        table[["playlist", "playlist_position", "track_name", "artist_names", "added_at", "days_in"]],
-        hide_index=True,
-        column_config={
+    charts.table(
+        table,
+        {
             "playlist": "Playlist",
             "playlist_position": st.column_config.NumberColumn("Position", format="%d"),
             "track_name": "Track",

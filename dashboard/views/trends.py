@@ -11,11 +11,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts
-from dashboard.filters import Filters, sidebar, tracks_of
+from dashboard.filters import Filters, sidebar, tracks_of, with_selected_tracks
 from dashboard.queries import query
 
 MOVERS_PER_SIDE = 10
 DEFAULT_LINES = 6
+TREND_ICONS = {"rising": "trending_up", "falling": "trending_down", "new": "fiber_new", "steady": "trending_flat"}
 
 
 def page() -> None:
@@ -25,7 +26,7 @@ def page() -> None:
         "Signal score 0-100: Spotify's popularity when the API gives it, otherwise reach in the tracked "
         f"playlists, search rank and plays · {filters.label}"
     )
-    movers = _narrowed(query("track_movers", filters.start, filters.end), tracks_of(filters))
+    movers = with_selected_tracks(query("track_movers", filters.start, filters.end), filters)
     if movers.empty:
         st.info("No track was observed in these dates: widen the date range or clear the artist filter.")
         return
@@ -33,24 +34,38 @@ def page() -> None:
     movers = movers.assign(change=movers["change_7d"].fillna(movers["change_1d"]))
 
     counts = movers["trend"].value_counts()
-    for column, trend, icon in zip(
-        st.columns(4),
-        ("rising", "falling", "new", "steady"),
-        (":material/trending_up:", ":material/trending_down:", ":material/fiber_new:", ":material/trending_flat:"),
-        strict=True,
-    ):
-        column.metric(f"{trend.capitalize()} tracks", f"{counts.get(trend, 0):,}", icon=icon, border=True)
+    charts.metrics(
+        *(
+            (f"{trend.capitalize()} tracks", f"{counts.get(trend, 0):,}", f":material/{icon}:")
+            for trend, icon in TREND_ICONS.items()
+        )
+    )
 
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        st.subheader(f"Biggest movers on {day:%b %d}")
-        st.caption("Change in signal score over 7 days (1 day while there is less than a week of history).")
-        charts.show(_movers_chart(movers), "No track rose or fell on that day.")
+        charts.section(
+            f"Biggest movers on {day:%b %d}",
+            "Change in signal score over 7 days (1 day while there is less than a week of history).",
+            _movers_chart(movers),
+            "No track rose or fell on that day.",
+        )
     with right:
-        st.subheader("Risers and fallers per day")
-        st.caption("Tracks whose signal score rose (up) or fell (down) each day.")
-        charts.show(_trend_mix(filters), "No trends in these dates.")
+        charts.section(
+            "Risers and fallers per day",
+            "Tracks whose signal score rose (up) or fell (down) each day.",
+            _trend_mix(filters),
+            "No trends in these dates.",
+        )
 
+    _track_lines(movers, filters)
+
+    _artists(filters)
+
+    _movers_table(movers)
+
+
+def _track_lines(movers: pd.DataFrame, filters: Filters) -> None:
+    """Signal score over time of the tracks a person picks (the biggest movers to start with)."""
     st.subheader("Signal score of tracks")
     moving = movers[movers["trend"].isin(["rising", "falling"])].sort_values("change", key=abs, ascending=False)
     ranked = pd.concat([moving, movers.sort_values("daily_rank")]).drop_duplicates("track_id")
@@ -79,14 +94,14 @@ def page() -> None:
     else:
         st.info("Pick tracks above to compare their signal score over time.")
 
-    _artists(filters)
 
+def _movers_table(movers: pd.DataFrame) -> None:
+    """The tracks that rose or fell, biggest rise first."""
     st.subheader("Rising and falling tracks")
     table = movers[movers["trend"].isin(["rising", "falling"])].sort_values("change", ascending=False)
-    st.dataframe(
-        table[["track_name", "primary_artist_name", "trend", "signal_score", "change", "daily_rank"]],
-        hide_index=True,
-        column_config={
+    charts.table(
+        table,
+        {
             "track_name": "Track",
             "primary_artist_name": "Artist",
             "trend": "Trend",
@@ -96,10 +111,6 @@ def page() -> None:
         },
         height=320,
     )
-
-
-def _narrowed(frame: pd.DataFrame, track_ids: set[str] | None) -> pd.DataFrame:
-    return frame if track_ids is None else frame[frame["track_id"].isin(track_ids)]
 
 
 def _movers_chart(movers: pd.DataFrame) -> alt.Chart | None:
