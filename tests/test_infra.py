@@ -246,6 +246,7 @@ UNPARSED_BY_SQLGLOT = {
     r"GRANT .+ ON ALL ": "GRANT ... ON ALL <objects> IN SCHEMA is not parsed; read by regex",
     r"GRANT .+ ON FUTURE ": "GRANT ... ON FUTURE <objects> IN SCHEMA is not parsed; read by regex",
     r"CREATE USER ": "no parser for users; TYPE, key and defaults read by regex",
+    r"ALTER USER ": "ALTER USER ... SET is not parsed; the session TIMEZONE set is checked by regex",
 }
 
 
@@ -406,6 +407,8 @@ def test_service_users_use_key_pairs_and_existing_roles() -> None:
         assert options["DEFAULT_ROLE"] in created_roles(), m.group(1)
         assert options["DEFAULT_WAREHOUSE"] == "TUNELAKE_WH", m.group(1)
         assert commands(rf"GRANT ROLE {options['DEFAULT_ROLE']} TO USER {m.group(1)}"), m.group(1)
+        # Sessions in UTC, so a zoned timestamp cast to a date is its UTC day.
+        assert commands(rf"ALTER USER {m.group(1)} SET TIMEZONE = 'UTC'"), m.group(1)
 
 
 def test_integration_is_described_before_the_stage_and_both_point_at_the_staging_prefix() -> None:
@@ -434,7 +437,7 @@ REQUIRED_ROLE = (
     (r"CREATE STORAGE INTEGRATION |DESC INTEGRATION |GRANT USAGE ON INTEGRATION ", "ACCOUNTADMIN"),
     (r"SELECT SYSTEM\$VALIDATE_STORAGE_INTEGRATION", "ACCOUNTADMIN"),
     (r"CREATE (WAREHOUSE|DATABASE|SCHEMA|STAGE) ", "SYSADMIN"),
-    (r"CREATE (ROLE|USER) |GRANT ", "SECURITYADMIN"),
+    (r"CREATE (ROLE|USER) |ALTER USER |GRANT ", "SECURITYADMIN"),
 )
 
 

@@ -177,6 +177,14 @@ GRANT ROLE TUNELAKE_LOADER TO USER TUNELAKE_LOADER_SVC;
 GRANT ROLE TUNELAKE_TRANSFORMER TO USER TUNELAKE_TRANSFORMER_SVC;
 GRANT ROLE TUNELAKE_READER TO USER TUNELAKE_BI_SVC;
 
+-- Every tunelake session in UTC: a second guard beside the models' own conversion to UTC
+-- (dbt_project/macros/utc_date.sql). An account that sets no TIMEZONE runs sessions in
+-- America/Los_Angeles, where a TIMESTAMP_LTZ of 02:00 UTC cast to a DATE is the day before.
+-- ALTER, not a property of CREATE USER IF NOT EXISTS, so users made by an older script get it too.
+ALTER USER TUNELAKE_LOADER_SVC SET TIMEZONE = 'UTC';
+ALTER USER TUNELAKE_TRANSFORMER_SVC SET TIMEZONE = 'UTC';
+ALTER USER TUNELAKE_BI_SVC SET TIMEZONE = 'UTC';
+
 
 -- 6. Storage integration (ACCOUNTADMIN only) ----------------------------------------------
 -- Lets Snowflake read the dlt staging prefix by assuming the IAM role of infra/aws (policy:

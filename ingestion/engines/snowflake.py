@@ -13,6 +13,10 @@ if TYPE_CHECKING:
 
     from ingestion.config import Settings
 
+# dlt's options for the warehouse load. Zoned timestamps (played_at, added_at, observed_at) as
+# TIMESTAMP_TZ, which keeps the UTC offset dlt writes, not TIMESTAMP_LTZ, which a cast to DATE
+# reads in the session's zone (America/Los_Angeles on an account that sets none).
+LOAD_OPTIONS: dict[str, Any] = {"use_timestamp_tz": True}
 # BI reads with the read-only role of infra/snowflake/setup.sql, not dbt's transformer role.
 READER_ROLE = "TUNELAKE_READER"
 
@@ -44,7 +48,7 @@ class Snowflake(Engine):
     def destination(self, settings: Settings) -> Destination[Any, Any]:
         import dlt
 
-        return dlt.destinations.snowflake()
+        return dlt.destinations.snowflake(**LOAD_OPTIONS)
 
     def staging_url(self, settings: Settings) -> str | None:
         url = settings.default_staging_url

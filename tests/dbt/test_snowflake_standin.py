@@ -5,7 +5,8 @@ dlt_compat.py); a copy of the dbt project with the fakesnow compatibility macros
 (tests/standins/fakesnow/macros/fakesnow_compat.sql) builds on them. fakesnow runs the SQL on
 DuckDB: this proves the models, tests, unit tests, incremental runs and contract checks work
 through dbt-snowflake and give DuckDB's marts, not Snowflake's own typing or strictness (see the
-README).
+README). The server's sessions run in America/Los_Angeles, the zone of an account that sets no
+TIMEZONE, so a day taken in the session's zone instead of UTC shows.
 
 dbt runs in a subprocess with a timeout: a statement fakesnow cannot run hangs the Snowflake
 connector in retries (see tests/standins/fakesnow).
@@ -17,7 +18,7 @@ import json
 import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 
 import duckdb
@@ -27,7 +28,7 @@ import yaml
 from ingestion.config import Settings
 from ingestion.pipeline import RunSummary, load_warehouse
 from ingestion.transform import DBT_PROJECT_DIR, MARTS, run_dbt
-from tests.standins.fakesnow import DATABASE, fakesnow_server, prepare_dbt_project
+from tests.standins.fakesnow import ACCOUNT_DEFAULT_TIME_ZONE, DATABASE, fakesnow_server, prepare_dbt_project
 from tests.standins.fakesnow.dlt_compat import fakesnow_destination
 from tests.support import comparable_rows, ingest_days
 
@@ -38,7 +39,8 @@ BUILD_SECONDS = 300
 
 @pytest.fixture(scope="module")
 def fakesnow(tmp_path_factory):
-    with fakesnow_server(log=tmp_path_factory.mktemp("fakesnow") / "server.log") as server:
+    log = tmp_path_factory.mktemp("fakesnow") / "server.log"
+    with fakesnow_server(log=log, time_zone=ACCOUNT_DEFAULT_TIME_ZONE) as server:
         yield server
 
 
@@ -112,6 +114,24 @@ def test_build_passes_every_model_data_test_and_unit_test(first_build):
     assert found["test"] >= 60
     assert found["unit_test"] >= 10
     assert all(counts[mart] > 0 for mart in MARTS), counts
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(900)
+def test_play_dates_are_utc_days_though_the_session_runs_in_los_angeles(first_build, fakesnow):
+    with fakesnow.connect() as snow:
+        cursor = snow.cursor()
+        # Some plays fall between midnight UTC and midnight in Los Angeles: their day in the
+        # session's zone is the day before their UTC day.
+        (near_midnight,) = cursor.execute(
+            "select count(*) from spotify.plays "
+            "where cast(played_at as date) <> cast(convert_timezone('UTC', played_at) as date)"
+        ).fetchone()
+        plays = cursor.execute("select played_at, played_date from marts.fct_plays").fetchall()
+    assert near_midnight > 0
+    assert plays
+    wrong = [(at, day) for at, day in plays if at.astimezone(UTC).date() != day]
+    assert wrong == []
 
 
 @pytest.mark.e2e

@@ -29,6 +29,8 @@ PYTHON = REPO_ROOT / ".venv-fakesnow" / "bin" / "python"
 SERVE = HERE / "serve.py"
 COMPAT_MACROS = HERE / "macros" / "fakesnow_compat.sql"
 DATABASE = "TUNELAKE"
+# The session time zone of a Snowflake account, user and session that set no TIMEZONE.
+ACCOUNT_DEFAULT_TIME_ZONE = "America/Los_Angeles"
 
 PROFILE = """\
 # Written by tests/standins/fakesnow: the snowflake target is a fakesnow server on 127.0.0.1.
@@ -85,18 +87,22 @@ def _free_port(host: str) -> int:
 
 @contextmanager
 def fakesnow_server(
-    host: str = "127.0.0.1", startup_seconds: float = 60, log: Path | None = None
+    host: str = "127.0.0.1", startup_seconds: float = 60, log: Path | None = None, time_zone: str = "UTC"
 ) -> Iterator[FakesnowServer]:
     """Start a fakesnow server on a free port, wait until it takes a connection, stop it after.
 
     Its databases live in memory: each server starts empty. `log` receives the server's output
     (one line per statement it rejects, a traceback per HTTP 500); by default it is discarded.
+    `time_zone` is the zone its sessions run in (ACCOUNT_DEFAULT_TIME_ZONE: as an account that
+    sets none; see serve.py).
     """
     if not PYTHON.exists():
         raise FileNotFoundError(f"{PYTHON} is missing: run `uv sync --locked` in {HERE}")
     port = _free_port(host)
     output = log.open("ab") if log else subprocess.DEVNULL
-    process = subprocess.Popen([str(PYTHON), str(SERVE), host, str(port)], stdout=output, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [str(PYTHON), str(SERVE), host, str(port), time_zone], stdout=output, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + startup_seconds
         while True:

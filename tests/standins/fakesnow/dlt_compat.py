@@ -25,6 +25,8 @@ from dlt.destinations import snowflake
 from dlt.destinations.impl.snowflake.snowflake import SnowflakeClient
 from dlt.destinations.impl.snowflake.sql_client import SnowflakeSqlClient
 
+from ingestion.engines.snowflake import LOAD_OPTIONS
+
 _STAGE_LITERAL = re.compile(r"'(@[^']+)'")
 _FILE_FORMAT = re.compile(r"FILE_FORMAT = \(([^)]*)\)")
 _MATCH_BY_COLUMN_NAME = re.compile(r"MATCH_BY_COLUMN_NAME='(\w+)'")
@@ -69,5 +71,8 @@ def fakesnow_destination(port: int, database: str) -> fakesnow_snowflake:
         f"?host=127.0.0.1&port={port}&protocol=http&login_timeout=10&network_timeout=60"
     )
     return fakesnow_snowflake(
-        credentials=credentials, supports_multiple_statements=False, preferred_loader_file_format="parquet"
+        credentials=credentials,
+        supports_multiple_statements=False,
+        preferred_loader_file_format="parquet",
+        **LOAD_OPTIONS,  # the product's own options
     )
