@@ -159,6 +159,11 @@ def _id_tables(scale: Scale) -> list[str]:
     ]
 
 
+# The crawler's tables get a day's rows each day; the privacy export's (tables.EXPORT, loaded by
+# `tunelake import-history`, not by runs) stay empty here.
+GENERATED = [table.name for table in tables.API]
+
+
 def _history(table: str, scale: Scale) -> str:
     """SELECT of the rows day `{d0}` to day `{d1}` brought for `table`, with their day as `_day`."""
     t, a, r = scale.tracks, scale.album_count, scale.artist_count
@@ -493,7 +498,7 @@ class Generator:
 
     def load_days(self, first: int, last: int, raw_zone: Path | None = None) -> dict[str, int]:
         """Add days `first`..`last` to the warehouse as dlt's merge would; rows the days brought per table."""
-        added = {table: self._merge(table, first, last) for table in tables.TABLES}
+        added = {table: self._merge(table, first, last) for table in GENERATED}
         if raw_zone is not None:
             self.write_raw_zone(raw_zone, first, last)
         return added
@@ -544,7 +549,7 @@ class Generator:
                 shutil.copyfileobj(source, sink, 1 << 20)
             plain.unlink()
 
-        tasks = [(table, day) for day in range(first, last + 1) for table in tables.TABLES]
+        tasks = [(table, day) for day in range(first, last + 1) for table in GENERATED]
         with ThreadPoolExecutor(max_workers=self.json_workers) as pool:
             list(pool.map(write, tasks))
         folder = raw_zone / SCHEMA / "_dlt_loads"

@@ -78,7 +78,7 @@ def spotify(
         deadline: `time.monotonic()` after which no request is sent (a Lambda's budget); not a setting.
 
     Returns:
-        One append resource per table in `tables.TABLES`, and the crawler behind them.
+        One append resource per table in `tables.API`, and the crawler behind them.
 
     Raises:
         ConfigurationError: naming the setting, before any request is sent.
@@ -133,20 +133,14 @@ def spotify_from_config(**given: Any) -> SpotifySource:
 
 
 def spotify_resources(crawler: CatalogCrawler) -> list[DltResource]:
-    """One resource per table in `tables.TABLES`, all fed by one crawler.
+    """One resource per table of `tables.API`, all fed by one crawler.
 
     They append: what the source yields is history (the raw zone keeps every load); the
     warehouse load merges on each table's primary key.
     """
     return [
-        dlt.resource(
-            crawler.table(name),
-            name=name,
-            primary_key=spec["primary_key"],
-            write_disposition="append",
-            columns=spec["columns"],
-        )
-        for name, spec in tables.TABLES.items()
+        dlt.resource(crawler.table(table.name), name=table.name, write_disposition="append", **table.hints())
+        for table in tables.API
     ]
 
 

@@ -178,7 +178,8 @@ def library_table(kind: str) -> Table:
     )
 
 
-DECLARED: tuple[Table, ...] = (
+# What the crawler loads from the Web API, once a UTC day or once a run.
+API: tuple[Table, ...] = (
     entity_table(
         "track",
         "Latest attributes of every track the loader reached.",
@@ -335,6 +336,90 @@ DECLARED: tuple[Table, ...] = (
         loaded_at_field=None,
     ),
 )
+
+SOURCE_FILE = Column("source_file", "text", "The export file the row came from (its path inside the zip).")
+SOURCE_POSITION = Column("source_position", "bigint", "Zero-based position of the row in that file.")
+IMPORTED_AT = Column("imported_at", "timestamp", "When `tunelake import-history` read it (UTC).")
+# What `tunelake import-history` loads from Spotify's privacy export (ingestion/history). A stream
+# is identified by when it ended, what played and for how long: the same stream in two exports,
+# or twice in one, is one row in the warehouse.
+EXPORT: tuple[Table, ...] = (
+    Table(
+        "history_streams",
+        doc("history_streams"),
+        ("ended_at", "item_key", "ms_played"),
+        (
+            Column("ended_at", "timestamp", "When the stream ended (UTC, to the second): the export's `ts`."),
+            Column("ms_played", "bigint", "Milliseconds actually played.", "ms_played"),
+            Column("item_type", "text", "`track`, `episode`, `audiobook`, or `unknown` when nothing says."),
+            Column("item_key", "text", doc("history_item_key")),
+            key("track", " From `spotify_track_uri`."),
+            Column(
+                "track_name",
+                "text",
+                "Track name; null for podcasts, some removed tracks.",
+                "master_metadata_track_name",
+            ),
+            Column(
+                "album_artist_name",
+                "text",
+                "The album's artist, not necessarily the track's.",
+                "master_metadata_album_artist_name",
+            ),
+            Column("album_name", "text", "Album name.", "master_metadata_album_album_name"),
+            Column("episode_id", "text", "Spotify id of the podcast episode, from `spotify_episode_uri`."),
+            Column("episode_name", "text", "Podcast episode name.", "episode_name"),
+            Column("show_name", "text", "Podcast show name.", "episode_show_name"),
+            Column("audiobook_uri", "text", "Spotify URI of the audiobook (exports from 2024 on).", "audiobook_uri"),
+            Column("audiobook_title", "text", "Audiobook title.", "audiobook_title"),
+            Column("audiobook_chapter_uri", "text", "Spotify URI of the chapter.", "audiobook_chapter_uri"),
+            Column("audiobook_chapter_title", "text", "Chapter title.", "audiobook_chapter_title"),
+            Column("platform", "text", doc("history_platform"), "platform"),
+            Column("conn_country", "text", "ISO 3166-1 alpha-2 country of the connection.", "conn_country"),
+            Column("reason_start", "text", "Why the stream started (`trackdone`, `clickrow`, ...).", "reason_start"),
+            Column("reason_end", "text", "Why it ended (`trackdone`, `fwdbtn`, `endplay`, ...).", "reason_end"),
+            Column("is_shuffle", "bool", "Whether shuffle was on.", "shuffle"),
+            Column(
+                "is_skipped",
+                "bool",
+                "The export's `skipped`: unreliable (all false for years in some accounts).",
+                "skipped",
+            ),
+            Column("is_offline", "bool", "Whether it played offline.", "offline"),
+            Column(
+                "offline_timestamp",
+                "bigint",
+                "When offline play began: epoch seconds or milliseconds, depending on the export.",
+                "offline_timestamp",
+            ),
+            Column("is_incognito", "bool", "Whether a private session was on.", "incognito_mode"),
+            SOURCE_FILE,
+            SOURCE_POSITION,
+            IMPORTED_AT,
+        ),
+        loaded_at_field=None,
+    ),
+    Table(
+        "history_account_plays",
+        doc("history_account_plays"),
+        ("ended_at", "item_key", "ms_played"),
+        (
+            Column("ended_at", "timestamp", "When the play ended (UTC, to the minute): the export's `endTime`."),
+            Column("ms_played", "bigint", "Milliseconds actually played.", "msPlayed"),
+            Column("item_type", "text", "`track` or `episode`."),
+            Column("item_key", "text", doc("history_item_key")),
+            Column("artist_name", "text", "Artist name (music files).", "artistName"),
+            Column("track_name", "text", "Track name (music files).", "trackName"),
+            Column("show_name", "text", "Podcast name (podcast files).", "podcastName"),
+            Column("episode_name", "text", "Episode name (podcast files).", "episodeName"),
+            SOURCE_FILE,
+            SOURCE_POSITION,
+            IMPORTED_AT,
+        ),
+        loaded_at_field=None,
+    ),
+)
+DECLARED: tuple[Table, ...] = API + EXPORT
 
 BY_NAME: dict[str, Table] = {table.name: table for table in DECLARED}
 # dlt's hints per table, for the resources of the loader and of the warehouse load.
