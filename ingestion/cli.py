@@ -18,6 +18,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIGURATION = 3
 EXIT_RATE_LIMITED = 4
+EXIT_PARTIAL = 5
 
 
 def _no_telemetry() -> None:
@@ -265,6 +266,33 @@ def auth(port: int, pkce: bool, no_browser: bool, secrets_file: Path) -> None:
         f'"$(python -c \'import tomllib; s=tomllib.load(open("{secrets_file}", "rb"))["sources"]["spotify"]; '
         f"import json; print(json.dumps(s))')\""
     )
+
+
+@main.command("import-history")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def import_history_command(paths: tuple[Path, ...]) -> None:
+    """Import Spotify's privacy export: the zip, its folder, or single JSON files.
+
+    Both formats: the extended streaming history (Streaming_History_Audio_*.json, endsong_*.json)
+    and the account data (StreamingHistory_music_*.json, StreamingHistory_podcast_*.json).
+    Importing the same streams again adds nothing. IP addresses and user agents are never kept.
+    """
+    from tqdm import tqdm
+
+    from ingestion.config import Settings
+    from ingestion.history.importer import import_history
+
+    try:
+        settings = Settings.from_config()
+        with tqdm(desc="Streams", unit="rows", disable=None, leave=False) as bar:
+            summary = import_history(settings, paths, on_row=bar.update)
+    except ConfigurationError as error:
+        click.echo(f"Nothing imported: {error}", err=True)
+        sys.exit(EXIT_CONFIGURATION)
+    click.echo(summary.format())
+    if not summary.complete:
+        click.echo("Some files or rows were not imported (see above); everything else is loaded.", err=True)
+        sys.exit(EXIT_PARTIAL)
 
 
 @main.command()

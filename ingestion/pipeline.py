@@ -99,14 +99,14 @@ class RunSummary:
         return "\n".join(lines)
 
 
-def _data_row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
+def data_row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
     trace = pipeline.last_trace
     normalized = trace.last_normalize_info if trace else None
     counts = normalized.row_counts if normalized else {}
     return {t: n for t, n in counts.items() if not t.startswith("_dlt")}
 
 
-def _finish_pending(pipeline: dlt.Pipeline) -> None:
+def finish_pending(pipeline: dlt.Pipeline) -> None:
     """Load what an interrupted run left extracted or normalized.
 
     dlt's `run` with data would load only those packages and silently skip the new data.
@@ -189,7 +189,7 @@ def raw_zone(raw_zone_url: str, load_id: str, table_format: TTableFormat | None 
 def load_warehouse(settings_: Settings, summary: RunSummary) -> None:
     """Load every completed raw-zone load the warehouse has not taken yet, oldest first."""
     pipeline = warehouse_pipeline(settings_)
-    _finish_pending(pipeline)
+    finish_pending(pipeline)
     pipeline.sync_destination()
     last = pipeline.state.get("sources", {}).get(DATASET, {}).get("last_raw_load_id")
     pending = [i for i in _completed_raw_loads(settings_.raw_zone_url) if last is None or float(i) > float(last)]
@@ -198,7 +198,7 @@ def load_warehouse(settings_: Settings, summary: RunSummary) -> None:
     table_format = settings_.engine.table_format
     for load_id in pending:
         pipeline.run(raw_zone(settings_.raw_zone_url, load_id, table_format), loader_file_format="parquet")
-        for table, count in _data_row_counts(pipeline).items():
+        for table, count in data_row_counts(pipeline).items():
             summary.warehouse_rows[table] = summary.warehouse_rows.get(table, 0) + count
 
 
@@ -226,12 +226,12 @@ def ingest(settings_: Settings, source: SpotifySource) -> RunSummary:
     crawler = source.crawler
     summary = RunSummary(raw_zone_url=settings_.raw_zone_url, warehouse=settings_.warehouse_label)
     raw = raw_pipeline(settings_)
-    _finish_pending(raw)
+    finish_pending(raw)
     raw.sync_destination()
     _respect_cooldown(settings_, CrawlState.of_pipeline(raw), crawler.start())
     info = raw.run(source, loader_file_format="jsonl")
     summary.raw_load_ids = list(info.loads_ids)
-    summary.raw_rows = _data_row_counts(raw)
+    summary.raw_rows = data_row_counts(raw)
     load_warehouse(settings_, summary)
     summary.requests = crawler.client.requests
     summary.statuses = crawler.client.statuses

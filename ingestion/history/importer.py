@@ -1,0 +1,229 @@
+"""`tunelake import-history`: export files into the raw zone and the warehouse, with a report per file."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import dlt
+import ijson
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+from dlt.extract import DltResource
+
+from ingestion.config import Settings
+from ingestion.history.files import ExportFile, export_files
+from ingestion.history.formats import Format, RowError, detect, row
+from ingestion.pipeline import (
+    DATASET,
+    RunSummary,
+    data_row_counts,
+    finish_pending,
+    load_warehouse,
+    raw_pipeline,
+    warehouse_pipeline,
+)
+from ingestion.spotify import tables
+
+# Bytes looked at to tell a JSON array from anything else.
+PEEK = 64
+
+
+@dataclass
+class FileReport:
+    """What became of one file."""
+
+    name: str
+    format: Format | None = None
+    read: int = 0
+    kept: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    # The first row (zero-based position in the file) each reason was given for.
+    first_rejected: dict[str, int] = field(default_factory=dict)
+    # Null entries in the file's list: nothing to keep, counted apart.
+    nulls: int = 0
+    # Why the file, or its rest, was not read: the rows before it are kept.
+    error: str | None = None
+
+    def format_line(self) -> str:
+        what = self.format.value if self.format else "not read"
+        line = f"  {self.name}: {what}, {self.read:,} rows read, {self.kept:,} kept"
+        if self.nulls:
+            line += f", {self.nulls:,} null entries skipped"
+        if self.rejected:
+            line += f", {sum(self.rejected.values()):,} rejected"
+        lines = [line]
+        lines += [
+            f"      rejected {count:,} (first at row {self.first_rejected[reason]:,}): {reason}"
+            for reason, count in self.rejected.most_common(5)
+        ]
+        if self.error:
+            lines.append(f"      {self.error}")
+        return "\n".join(lines)
+
+
+@dataclass
+class ImportSummary:
+    """What an import did, for people (`format`) and for machines (the fields)."""
+
+    files: list[FileReport] = field(default_factory=list)
+    # Rows each history table gained in the warehouse; the rest of what was kept was there already.
+    new_rows: dict[str, int] = field(default_factory=dict)
+    raw_rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def kept(self) -> int:
+        return sum(f.kept for f in self.files)
+
+    @property
+    def duplicates(self) -> int:
+        return self.kept - sum(self.new_rows.values())
+
+    @property
+    def complete(self) -> bool:
+        """Whether every file was read whole and every row kept."""
+        return all(f.error is None and not f.rejected for f in self.files)
+
+    def format(self) -> str:
+        lines = [f"Import finished in {self.seconds:.1f} s. Files:"]
+        lines += [f.format_line() for f in self.files] or ["  (no listening history found)"]
+        rejected = sum(sum(f.rejected.values()) for f in self.files)
+        lines.append(
+            f"In all: {sum(f.read for f in self.files):,} rows read, {self.kept:,} kept, {rejected:,} rejected; "
+            f"{sum(self.new_rows.values()):,} new in the warehouse, {self.duplicates:,} already there "
+            "(the same stream in another file, export or import)."
+        )
+        lines += [f"  {count:>9,}  {table}" for table, count in sorted(self.new_rows.items())]
+        return "\n".join(lines)
+
+
+def import_history(
+    settings_: Settings, paths: Iterable[str | Path], on_row: Callable[[int], object] | None = None
+) -> ImportSummary:
+    """Import the export files under `paths` into the raw zone, then bring the warehouse up to date.
+
+    Raises:
+        ExportInputError: for a path that does not exist or a zip that is refused (nothing imported).
+    """
+    started = time.monotonic()
+    files = export_files(paths)
+    summary = ImportSummary(files=[FileReport(f.name) for f in files])
+    raw = raw_pipeline(settings_)
+    finish_pending(raw)
+    raw.sync_destination()
+    source = privacy_export(files, summary.files, datetime.now(UTC), on_row or (lambda _: None))
+    raw.run(source, loader_file_format="jsonl")
+    summary.raw_rows = data_row_counts(raw)
+    before = _history_counts(settings_)
+    load_warehouse(settings_, RunSummary())
+    after = _history_counts(settings_)
+    summary.new_rows = {table: after[table] - before[table] for table in after}
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+@dlt.source(name=DATASET, max_table_nesting=0)
+def privacy_export(
+    files: list[ExportFile], reports: list[FileReport], imported_at: datetime, on_row: Callable[[int], object]
+) -> list[DltResource]:
+    """One append resource per history table, each reading the files of its format once."""
+    formats = [_format_of(f, report) for f, report in zip(files, reports, strict=True)]
+
+    def rows(wanted: set[Format]) -> Iterator[dict[str, Any]]:
+        for file, report, fmt in zip(files, reports, formats, strict=True):
+            if fmt in wanted:
+                yield from _rows(file, report, fmt, imported_at, on_row)
+
+    by_table: dict[str, set[Format]] = {}
+    for fmt in Format:
+        by_table.setdefault(fmt.table, set()).add(fmt)
+    return [
+        dlt.resource(rows(wanted), name=table, write_disposition="append", **tables.BY_NAME[table].hints())
+        for table, wanted in by_table.items()
+    ]
+
+
+def _format_of(file: ExportFile, report: FileReport) -> Format | None:
+    """The file's format from its first object; the report says why when it has none."""
+    try:
+        with file.open() as stream:
+            if not _is_array(stream):
+                report.error = "skipped whole: not a JSON array (an export file is a list of streams)"
+                return None
+            first = next(ijson.items(stream, "item", use_float=True), None)
+    except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, OSError) as error:
+        report.error = f"skipped whole: not readable JSON ({_short(error)})"
+        return None
+    if first is None:
+        report.format = None
+        return None
+    report.format = detect(first)
+    if report.format is None:
+        keys = sorted(first)[:8] if isinstance(first, dict) else type(first).__name__
+        report.error = f"skipped whole: neither export format (its first object has {keys})"
+    return report.format
+
+
+def _is_array(stream: IO[bytes]) -> bool:
+    """Whether the stream holds a JSON array (a BOM and spaces before it allowed); it is rewound."""
+    head = stream.read(PEEK).lstrip(b"\xef\xbb\xbf \t\r\n")
+    stream.seek(0)
+    return head[:1] == b"["
+
+
+def _rows(
+    file: ExportFile, report: FileReport, fmt: Format, imported_at: datetime, on_row: Callable[[int], object]
+) -> Iterator[dict[str, Any]]:
+    """The file's rows; a bad row is counted and skipped, a break in the JSON ends the file."""
+    position = -1
+    try:
+        with file.open() as stream:
+            for position, obj in enumerate(ijson.items(stream, "item", use_float=True)):
+                report.read += 1
+                on_row(1)
+                if obj is None:
+                    report.nulls += 1
+                    continue
+                try:
+                    yield row(
+                        fmt,
+                        obj,
+                        source_file=file.name,
+                        source_position=position,
+                        imported_at=imported_at,
+                    )
+                except RowError as error:
+                    report.rejected[str(error)] += 1
+                    report.first_rejected.setdefault(str(error), position)
+                    continue
+                report.kept += 1
+    except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, OSError) as error:
+        report.error = (
+            f"cut short after row {position + 1:,} ({_short(error)}): the rows before it are kept, the rest of "
+            "the file is not read"
+        )
+
+
+def _short(error: Exception) -> str:
+    return str(error).splitlines()[0][:160] if str(error) else type(error).__name__
+
+
+def _history_counts(settings_: Settings) -> dict[str, int]:
+    """Rows of each history table in the warehouse (0 before the first import)."""
+    pipeline = warehouse_pipeline(settings_)
+    counts = {}
+    for table in sorted({fmt.table for fmt in Format}):
+        try:
+            with pipeline.sql_client() as client:
+                name = client.make_qualified_table_name(table)
+                # A declared table's name, quoted by the destination: nothing from outside.
+                (found,) = client.execute_sql(f"select count(*) from {name}") or [(0,)]  # noqa: S608
+                counts[table] = int(found[0])
+        except DatabaseUndefinedRelation:
+            counts[table] = 0
+    return counts
