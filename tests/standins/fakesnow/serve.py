@@ -13,7 +13,8 @@ real account does: one that sets no TIMEZONE runs sessions in America/Los_Angele
 TIMESTAMP_LTZ (or any zoned timestamp DuckDB holds) to a date in that zone. The statement a real
 session would use, ALTER SESSION SET TIMEZONE, is one fakesnow does not implement. fakesnow
 sends zoned results to the client only in UTC (it asserts the zone), so they are relabelled UTC
-first: the same instants, with offset 0 where Snowflake would send the session's.
+first: the same instants, with offset 0 where Snowflake would send the session's; and a null
+timestamp, which fakesnow sends as 1970-01-01, is sent as a null.
 """
 
 import re
@@ -27,17 +28,23 @@ from fakesnow.server import app, shared_fs
 _timestamp_to_sf_struct = arrow.timestamp_to_sf_struct
 
 
-def _in_utc(ts: pa.Array | pa.ChunkedArray) -> pa.Array:
+def _sf_timestamps(ts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(ts, pa.ChunkedArray):
+        ts = ts.combine_chunks()
     if ts.type.tz and ts.type.tz != "UTC":
         ts = ts.cast(pa.timestamp(ts.type.unit, "UTC"))
-    return _timestamp_to_sf_struct(ts)
+    encoded = _timestamp_to_sf_struct(ts)
+    if not ts.null_count:
+        return encoded
+    # fakesnow builds the struct without a validity mask: a null came back as 1970-01-01.
+    return pa.StructArray.from_arrays(encoded.flatten(), fields=list(encoded.type), mask=ts.is_null())
 
 
 shared_fs.duck_conn.execute("SET disabled_optimizers = 'top_n_window_elimination'")
+arrow.timestamp_to_sf_struct = _sf_timestamps
 if len(sys.argv) > 3:
     zone = sys.argv[3]
     if not re.fullmatch(r"[A-Za-z_/+-]+", zone):
         raise SystemExit(f"not a time zone name: {zone!r}")
     shared_fs.duck_conn.execute(f"SET GLOBAL TimeZone = '{zone}'")
-    arrow.timestamp_to_sf_struct = _in_utc
 uvicorn.run(app, host=sys.argv[1], port=int(sys.argv[2]), log_level="info")
