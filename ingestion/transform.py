@@ -31,6 +31,7 @@ MARTS = (
     "fct_track_trends_daily",
     "fct_plays",
     "fct_listening_daily",
+    "fct_listens",
 )
 
 
