@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from ingestion.cli import EXIT_CONFIGURATION, EXIT_PARTIAL
-from tests.history import exports
+from sandbox import export as exports
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

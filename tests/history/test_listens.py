@@ -11,7 +11,7 @@ from ingestion.config import Settings
 from ingestion.history.importer import import_history
 from ingestion.pipeline import ingest
 from ingestion.transform import run_dbt
-from tests.history import exports
+from sandbox import export as exports
 from tests.support import source_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]

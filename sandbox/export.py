@@ -1,7 +1,8 @@
-"""Privacy exports written for the tests: both formats, with the personal fields real ones carry.
+"""Spotify privacy exports, generated: both formats, with the personal fields real ones carry.
 
-Every stream is distinct (its end time advances), so the exact counts a test expects are the
-number of streams it wrote.
+The tests and `make bench` import them; `tunelake import-history` must drop the personal fields.
+Every stream is distinct (its end time advances), so the counts a test expects are the number of
+streams it wrote.
 """
 
 from __future__ import annotations
