@@ -15,7 +15,7 @@ TRINO_SERVER := $(TUNELAKE_TRINO_CACHE)/trino-server-$(TRINO_VERSION)
 TRINO_PLUGINS := iceberg
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev trino-server system-deps demo test lint sources format docs dashboard sandbox bench lambda-build deploy smoke-snowflake smoke-athena clean
+.PHONY: help install install-dev trino-server system-deps demo test lint sources format docs dashboard sandbox bench lambda-build deploy smoke-snowflake smoke-athena smoke-trino clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -117,6 +117,9 @@ smoke-snowflake: install  ## Ingest from Spotify via S3 into Snowflake, then dbt
 
 smoke-athena: install  ## Ingest from Spotify via S3 into Athena/Glue, then dbt build (real account)
 	$(BIN)/tunelake smoke athena
+
+smoke-trino: install  ## Ingest from Spotify via S3 into Iceberg tables, then dbt build on your Trino
+	$(BIN)/tunelake smoke trino
 
 clean:  ## Remove generated data and dbt artifacts (keeps .venv)
 	rm -rf data dbt_project/target dbt_project/logs logs

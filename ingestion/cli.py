@@ -192,9 +192,9 @@ def dashboard(port: int) -> None:
 
 
 @main.command()
-@click.argument("warehouse", type=click.Choice(["snowflake", "athena"]))
+@click.argument("warehouse", type=click.Choice(["snowflake", "athena", "trino"]))
 def smoke(warehouse: str) -> None:
-    """Ingest and `dbt build` on a real Snowflake or Athena account, after checking every setting.
+    """Ingest and `dbt build` on a real Snowflake, Athena or Trino warehouse, after checking every setting.
 
     Refuses (exit 3), naming what is missing, before any request is sent.
     """

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 import dlt
-from dlt.common.schema.typing import TTableFormat
+from dlt.common.schema.typing import TLoaderMergeStrategy, TTableFormat, TWriteDispositionConfig
 from dlt.sources import DltResource
 from dlt.sources.filesystem import filesystem
 
@@ -159,13 +159,21 @@ def _raw_rows(raw_zone_url: str, table: str, load_id: str) -> Iterator[dict[str,
 
 
 @dlt.source(name=DATASET, max_table_nesting=0)
-def raw_zone(raw_zone_url: str, load_id: str, table_format: TTableFormat | None = None) -> list[DltResource]:
+def raw_zone(
+    raw_zone_url: str,
+    load_id: str,
+    table_format: TTableFormat | None = None,
+    merge_strategy: TLoaderMergeStrategy | None = None,
+    timestamps_with_zone: bool = True,
+) -> list[DltResource]:
     """The tables of one completed raw-zone load, as merge resources for the warehouse.
 
     Args:
         raw_zone_url: The raw zone.
         load_id: The raw-zone load to read.
-        table_format: `iceberg` where merges need it (Athena).
+        table_format: `iceberg` where merges need it (Athena, Trino).
+        merge_strategy: dlt's merge strategy, where the engine needs another than dlt's default.
+        timestamps_with_zone: False to store timestamps without zone, in UTC (Trino's Iceberg).
     """
 
     def rows(table: str) -> Iterator[Any]:
@@ -177,8 +185,17 @@ def raw_zone(raw_zone_url: str, load_id: str, table_format: TTableFormat | None 
 
     resources = []
     for name, spec in tables.TABLES.items():
+        columns = spec["columns"]
+        if not timestamps_with_zone:
+            columns = {
+                column: {**hints, "timezone": False} if hints["data_type"] == "timestamp" else hints
+                for column, hints in columns.items()
+            }
+        disposition: TWriteDispositionConfig = (
+            {"disposition": "merge", "strategy": merge_strategy} if merge_strategy else "merge"
+        )
         resource = dlt.resource(
-            rows(name), name=name, primary_key=spec["primary_key"], write_disposition="merge", columns=spec["columns"]
+            rows(name), name=name, primary_key=spec["primary_key"], write_disposition=disposition, columns=columns
         )
         if table_format:
             resource.apply_hints(table_format=table_format)
@@ -194,10 +211,14 @@ def load_warehouse(settings_: Settings, summary: RunSummary) -> None:
     last = pipeline.state.get("sources", {}).get(DATASET, {}).get("last_raw_load_id")
     pending = [i for i in _completed_raw_loads(settings_.raw_zone_url) if last is None or float(i) > float(last)]
     # Typed, columnar parquet files on every engine: DuckDB reads them natively, where insert
-    # statements took 4x the time and twice the memory; Snowflake and Athena COPY them from stage.
-    table_format = settings_.engine.table_format
+    # statements took 4x the time and twice the memory; Snowflake and Athena COPY them from stage,
+    # pyiceberg upserts them into Trino's Iceberg tables.
+    engine = settings_.engine
     for load_id in pending:
-        pipeline.run(raw_zone(settings_.raw_zone_url, load_id, table_format), loader_file_format="parquet")
+        source = raw_zone(
+            settings_.raw_zone_url, load_id, engine.table_format, engine.merge_strategy, engine.timestamps_with_zone
+        )
+        pipeline.run(source, loader_file_format="parquet")
         for table, count in data_row_counts(pipeline).items():
             summary.warehouse_rows[table] = summary.warehouse_rows.get(table, 0) + count
 

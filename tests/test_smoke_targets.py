@@ -1,4 +1,4 @@
-"""`make smoke-snowflake` and `make smoke-athena` refuse without a real account's settings."""
+"""`make smoke-snowflake`, `make smoke-athena` and `make smoke-trino` refuse without a real account's settings."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ingestion.transform import REPO_ROOT
     [
         ("snowflake", ["DESTINATION__SNOWFLAKE__STAGE_NAME", "SNOWFLAKE_ACCOUNT", "SNOWFLAKE_PRIVATE_KEY_PATH"]),
         ("athena", ["DESTINATION__ATHENA__QUERY_RESULT_BUCKET", "ATHENA_S3_STAGING_DIR", "ATHENA_S3_DATA_DIR"]),
+        ("trino", ["PYICEBERG_CATALOG__DEFAULT__TYPE", "TRINO_HOST", "TRINO_USER"]),
     ],
 )
 @pytest.mark.timeout(120)

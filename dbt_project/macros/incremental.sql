@@ -1,6 +1,6 @@
 {#
     The incremental strategy each engine supports for "replace these keys": delete+insert on
-    DuckDB and Snowflake, merge into Iceberg tables on Athena.
+    DuckDB and Snowflake, merge into Iceberg tables on Athena and Trino.
 #}
 {% macro incremental_strategy() -%}
     {{ return(adapter.dispatch('incremental_strategy', 'tunelake')()) }}
@@ -12,6 +12,11 @@
 
 {% macro athena__incremental_strategy() -%}
     {{ return('merge') }}
+{%- endmacro %}
+
+{# Athena's engine is Trino: the same Iceberg tables, the same SQL. #}
+{% macro trino__incremental_strategy() -%}
+    {{ return(athena__incremental_strategy()) }}
 {%- endmacro %}
 
 {#
@@ -50,8 +55,8 @@
 {%- endmacro %}
 
 {#
-    Physical layout of the daily facts. Athena: Iceberg partitions by day, so a query for a
-    date range reads only those days. Snowflake clusters on the date through `cluster_by` in the
+    Physical layout of the daily facts. Athena and Trino: Iceberg partitions by day, so a query
+    for a date range reads only those days. Snowflake clusters on the date through `cluster_by` in the
     model config, which pays once a fact spans many micro-partitions (automatic clustering
     costs credits; see the README). DuckDB partitions only DuckLake tables, so it gets nothing.
 #}
@@ -67,19 +72,49 @@
     {{ return(['day(' ~ date_column ~ ')']) }}
 {%- endmacro %}
 
+{% macro trino__partition_by_day(date_column) -%}
+    {{ return(athena__partition_by_day(date_column)) }}
+{%- endmacro %}
+
+{#
+    The table properties of a model partitioned by `partitions` (partition_by_day): none where
+    the adapter takes the partitions from `partitioned_by` (Athena) or has none, Trino's
+    Iceberg `partitioning` property on Trino.
+#}
+{% macro partition_properties(partitions) -%}
+    {{ return(adapter.dispatch('partition_properties', 'tunelake')(partitions)) }}
+{%- endmacro %}
+
+{% macro default__partition_properties(partitions) -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro trino__partition_properties(partitions) -%}
+    {%- set quoted = [] -%}
+    {%- for partition in partitions -%}
+        {%- do quoted.append("'" ~ partition ~ "'") -%}
+    {%- endfor -%}
+    {{ return({'partitioning': 'array[' ~ quoted | join(', ') ~ ']'}) }}
+{%- endmacro %}
+
 {#
     The config of an incremental fact: rows replaced by `unique_key`, laid out by day on
-    `date_column` (partition_by_day above; Snowflake clustering unless `cluster_by_date` is false),
-    columns added to the model appended to the table.
+    `date_column` (partition_by_day and partition_properties above; Snowflake clustering unless
+    `cluster_by_date` is false), columns added to the model appended to the table.
 #}
 {% macro incremental_fact_config(unique_key, date_column, cluster_by_date=true) -%}
+    {%- set partitions = partition_by_day(date_column) -%}
     {%- set options = {
         'materialized': 'incremental',
         'unique_key': unique_key,
         'incremental_strategy': incremental_strategy(),
         'on_schema_change': 'append_new_columns',
-        'partitioned_by': partition_by_day(date_column),
+        'partitioned_by': partitions,
     } -%}
+    {%- set properties = partition_properties(partitions) if partitions else none -%}
+    {%- if properties -%}
+        {%- do options.update({'properties': properties}) -%}
+    {%- endif -%}
     {%- if cluster_by_date -%}
         {%- do options.update({'cluster_by': [date_column]}) -%}
     {%- endif -%}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from ingestion.engines import athena, duckdb, snowflake
+from ingestion.engines import athena, duckdb, snowflake, trino
 from ingestion.engines.base import MARTS_SCHEMA, Engine, EngineSettingsError, Reader, Requirement, is_s3
 
-ENGINES: dict[str, Engine] = {engine.name: engine for engine in (duckdb.ENGINE, snowflake.ENGINE, athena.ENGINE)}
+ENGINES: dict[str, Engine] = {
+    engine.name: engine for engine in (duckdb.ENGINE, snowflake.ENGINE, athena.ENGINE, trino.ENGINE)
+}
 
 
 def engine(name: str, setting: str = "tunelake.warehouse") -> Engine:

@@ -18,7 +18,7 @@ from ingestion.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from dlt.common.destination import Destination
-    from dlt.common.schema.typing import TTableFormat
+    from dlt.common.schema.typing import TLoaderMergeStrategy, TTableFormat
 
     from ingestion.config import Settings
 
@@ -87,6 +87,11 @@ class Engine(ABC):
     smoke_requirements: ClassVar[tuple[Requirement, ...]] = ()
     # dlt's table format of the warehouse tables (`iceberg` where merges need it).
     table_format: ClassVar[TTableFormat | None] = None
+    # How dlt merges a raw load into them: its default (delete-insert in SQL) unless named.
+    merge_strategy: ClassVar[TLoaderMergeStrategy | None] = None
+    # False where timestamps are stored without zone, UTC by convention (Trino's Iceberg tables,
+    # like Athena's, which dlt's athena destination makes so by itself).
+    timestamps_with_zone: ClassVar[bool] = True
 
     @abstractmethod
     def destination(self, settings: Settings) -> Destination[Any, Any]:

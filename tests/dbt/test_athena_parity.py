@@ -8,34 +8,21 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections import Counter
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 import sqlglot
-import yaml
 
 from ingestion.config import Settings
-from ingestion.transform import DBT_PROJECT_DIR, MARTS, PROFILES_TEMPLATE, run_dbt
+from ingestion.transform import run_dbt
+from tests.dbt.parity import COMPARED, differences, duckdb_marts, mart_rows, mart_types, project_copy
 from tests.support import ATHENA_OFFLINE_ENVIRONMENT, OFFLINE_COMPILE, ingest_days
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 DAYS = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
-# Athena sessions run in UTC; the DuckDB build runs as on a laptop far from it, so a model whose
-# result depends on the session's time zone (a "UTC day" cast in local time) differs here.
-DUCKDB_TIME_ZONE = "America/Los_Angeles"
-# The marts and the time spine MetricFlow reads beside them in the marts schema (models/utilities).
-COMPARED = (*MARTS, "time_spine_daily")
-
-
-def project_copy(root: Path) -> Path:
-    """The dbt project copied to `root`, so dbt's target/ folder is this test's own."""
-    project = root / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "profiles.yml"))
-    return project
 
 
 @pytest.fixture(scope="module")
@@ -52,15 +39,7 @@ def raw_warehouse(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def duckdb_build(raw_warehouse, tmp_path_factory) -> Path:
     """The marts as `dbt run` builds them on DuckDB, in a copy of the raw warehouse."""
-    root = tmp_path_factory.mktemp("duckdb_build")
-    project = project_copy(root)
-    profile = yaml.safe_load(PROFILES_TEMPLATE.read_text())
-    profile["tunelake"]["outputs"]["duckdb"]["settings"] = {"TimeZone": DUCKDB_TIME_ZONE}
-    (project / "profiles.yml").write_text(yaml.safe_dump(profile))
-    warehouse = root / "warehouse.duckdb"
-    shutil.copyfile(raw_warehouse, warehouse)
-    run_dbt(["run", "--quiet"], duckdb_path=str(warehouse), target="duckdb", project_dir=project)
-    return warehouse
+    return duckdb_marts(raw_warehouse, tmp_path_factory.mktemp("duckdb_build"))
 
 
 @pytest.fixture(scope="module")
@@ -126,32 +105,6 @@ def test_every_mart_is_compared(athena_manifest):
     assert marts == set(COMPARED)
 
 
-def mart_rows(con: duckdb.DuckDBPyConnection, relation: str, types: list[tuple[str, str]]) -> list[tuple]:
-    """The rows of a mart, each column cast to the type of the DuckDB-built mart.
-
-    That cast is the whole type normalisation, and it is what the enforced contract does on DuckDB:
-    the transpiled SQL runs without contract, so an exact decimal (Trino's type for `1.5`) arrives
-    as DECIMAL where the contract says double, a timestamp without zone where it says with. Doubles
-    are then rounded to 9 places, since sums of doubles may add up in a different order.
-    """
-    columns = ", ".join(f'cast("{name}" as {kind}) as "{name}"' for name, kind in types)
-    rows = con.sql(f"select {columns} from {relation}").fetchall()
-    return sorted(
-        (tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in rows),
-        key=repr,
-    )
-
-
-def differences(athena: list[tuple], built: list[tuple], columns: list[str], limit: int = 5) -> str:
-    """The first rows only one side has, one per line."""
-    only_athena = list((Counter(athena) - Counter(built)).elements())[:limit]
-    only_duckdb = list((Counter(built) - Counter(athena)).elements())[:limit]
-    lines = [f"{len(athena)} rows from the Athena SQL, {len(built)} from the DuckDB build; columns {columns}"]
-    lines += [f"  only Athena SQL: {row}" for row in only_athena]
-    lines += [f"  only DuckDB:     {row}" for row in only_duckdb]
-    return "\n".join(lines)
-
-
 @pytest.mark.parametrize("mart", COMPARED)
 def test_the_athena_sql_builds_the_same_mart_as_duckdb(athena_build, duckdb_build, mart):
     # dbt-duckdb keeps its warehouse open in this process, so connect to it as dbt does (DuckDB
@@ -160,12 +113,12 @@ def test_the_athena_sql_builds_the_same_mart_as_duckdb(athena_build, duckdb_buil
         con.execute("set session TimeZone = 'UTC'")  # a timestamp without zone is UTC, as Athena writes them
         con.execute(f"attach '{athena_build}' as athena_build (read_only)")
         try:
-            types = [(row[0], row[1]) for row in con.sql(f"describe marts.{mart}").fetchall()]
-            athena_columns = [row[0] for row in con.sql(f"describe athena_build.marts.{mart}").fetchall()]
+            types = mart_types(con, f"marts.{mart}")
+            athena_columns = [name for name, _ in mart_types(con, f"athena_build.marts.{mart}")]
             assert athena_columns == [name for name, _ in types]
             athena = mart_rows(con, f"athena_build.marts.{mart}", types)
             built = mart_rows(con, f"marts.{mart}", types)
         finally:
             con.execute("detach athena_build")
     assert built, f"{mart} is empty"
-    assert athena == built, differences(athena, built, athena_columns)
+    assert athena == built, differences("the Athena SQL", athena, built, athena_columns)
