@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 DATASET = "spotify"
 RAW_PIPELINE = "tunelake_raw"
+# Creates the warehouse tables where the load's own merge cannot (see _create_empty_tables).
+TABLES_PIPELINE = "tunelake_warehouse_tables"
 WAREHOUSE_PIPELINE = "tunelake_warehouse"
 RAW_LAYOUT = "{table_name}/load_date={YYYY}-{MM}-{DD}/{load_id}.{file_id}.{ext}"
 
@@ -125,10 +127,10 @@ def raw_pipeline(settings_: Settings) -> dlt.Pipeline:
     )
 
 
-def warehouse_pipeline(settings_: Settings) -> dlt.Pipeline:
+def warehouse_pipeline(settings_: Settings, name: str = WAREHOUSE_PIPELINE) -> dlt.Pipeline:
     staging_url = settings_.warehouse_staging_url
     return dlt.pipeline(
-        pipeline_name=WAREHOUSE_PIPELINE,
+        pipeline_name=name,
         destination=settings_.warehouse_destination(),
         # Snowflake copies from S3 through its stage, Athena reads parquet where it lies.
         staging=dlt.destinations.filesystem(bucket_url=staging_url) if staging_url else None,
@@ -178,19 +180,16 @@ def raw_zone(
 
     def rows(table: str) -> Iterator[Any]:
         # Every declared table exists in the warehouse, empty if need be (no refresh token, no
-        # queries), so the models over it never fail for a missing table.
-        yield dlt.mark.materialize_table_schema()
+        # queries), so the models over it never fail for a missing table. Not with dlt's upsert:
+        # there `_create_empty_tables` makes them.
+        if merge_strategy != "upsert":
+            yield dlt.mark.materialize_table_schema()
         yield from _raw_rows(raw_zone_url, table, load_id)
         dlt.current.source_state()["last_raw_load_id"] = load_id
 
     resources = []
     for name, spec in tables.TABLES.items():
-        columns = spec["columns"]
-        if not timestamps_with_zone:
-            columns = {
-                column: {**hints, "timezone": False} if hints["data_type"] == "timestamp" else hints
-                for column, hints in columns.items()
-            }
+        columns = _warehouse_columns(name, timestamps_with_zone)
         disposition: TWriteDispositionConfig = (
             {"disposition": "merge", "strategy": merge_strategy} if merge_strategy else "merge"
         )
@@ -201,6 +200,46 @@ def raw_zone(
             resource.apply_hints(table_format=table_format)
         resources.append(resource)
     return resources
+
+
+def _warehouse_columns(table: str, timestamps_with_zone: bool) -> dict[str, Any]:
+    columns: dict[str, Any] = tables.TABLES[table]["columns"]
+    if timestamps_with_zone:
+        return columns
+    return {
+        column: {**hints, "timezone": False} if hints["data_type"] == "timestamp" else hints
+        for column, hints in columns.items()
+    }
+
+
+def _create_empty_tables(settings_: Settings) -> None:
+    """Every declared table in the warehouse, for engines whose merge is dlt's upsert (Trino).
+
+    dlt 1.31 cannot create an empty table in an upsert merge: it hashes the primary key of the
+    placeholder row and fails (KeyError), so a table no load has rows for (no refresh token, no
+    import of the privacy export) would never exist, and dbt's sources need it. A second
+    pipeline creates the missing ones by appending no rows; the loads then upsert into them.
+    """
+    engine = settings_.engine
+    pipeline = warehouse_pipeline(settings_, TABLES_PIPELINE)
+    pipeline.sync_destination()
+    known: set[str] = set(pipeline.default_schema.data_table_names()) if pipeline.default_schema_name else set()
+    resources = []
+    for name in tables.TABLES:
+        if name in known:
+            continue
+        resource = dlt.resource(
+            [dlt.mark.materialize_table_schema()],
+            name=name,
+            write_disposition="append",
+            primary_key=tables.TABLES[name]["primary_key"],
+            columns=_warehouse_columns(name, engine.timestamps_with_zone),
+        )
+        if engine.table_format:
+            resource.apply_hints(table_format=engine.table_format)
+        resources.append(resource)
+    if resources:
+        pipeline.run(resources, loader_file_format="parquet")
 
 
 def load_warehouse(settings_: Settings, summary: RunSummary) -> None:
@@ -214,6 +253,8 @@ def load_warehouse(settings_: Settings, summary: RunSummary) -> None:
     # statements took 4x the time and twice the memory; Snowflake and Athena COPY them from stage,
     # pyiceberg upserts them into Trino's Iceberg tables.
     engine = settings_.engine
+    if engine.merge_strategy == "upsert":
+        _create_empty_tables(settings_)
     for load_id in pending:
         source = raw_zone(
             settings_.raw_zone_url, load_id, engine.table_format, engine.merge_strategy, engine.timestamps_with_zone
