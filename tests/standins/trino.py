@@ -140,6 +140,32 @@ class TrinoServer:
         """Where tables created without a location put their files (the catalog's default)."""
         return f"s3://{self.bucket}/{WAREHOUSE_FOLDER}"
 
+    def environment(self) -> dict[str, str]:
+        """What the `trino` engine and dbt target need to work on this server, as a user sets it.
+
+        The AWS settings of every dlt section (moto's), pyiceberg's catalog `default` as the Glue
+        catalog and S3 Trino reads, and the `TRINO_*` variables of profiles.example.yml.
+        """
+        catalog = {
+            "TYPE": "glue",
+            "GLUE__ENDPOINT": self.moto_endpoint,
+            "GLUE__REGION": moto.REGION,
+            "GLUE__ACCESS_KEY_ID": moto.KEY,
+            "GLUE__SECRET_ACCESS_KEY": moto.KEY,
+            "S3__ENDPOINT": self.moto_endpoint,
+            "S3__REGION": moto.REGION,
+            "S3__ACCESS_KEY_ID": moto.KEY,
+            "S3__SECRET_ACCESS_KEY": moto.KEY,
+        }
+        return {
+            **moto.aws_environment(self.moto_endpoint),
+            **{f"PYICEBERG_CATALOG__DEFAULT__{name}": value for name, value in catalog.items()},
+            "TRINO_HOST": self.host,
+            "TRINO_PORT": str(self.port),
+            "TRINO_USER": USER,
+            "TRINO_CATALOG": CATALOG,
+        }
+
     def connect(self, schema: str | None = None, **options: Any) -> Any:
         """A DB-API connection (the `trino` client) to the `awsdatacatalog` catalog."""
         import trino.dbapi

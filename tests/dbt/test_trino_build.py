@@ -1,0 +1,235 @@
+"""`dbt build --target trino` on the Trino stand-in (tests/standins/trino.py), over the trino engine's raw tables.
+
+The loader writes three sandbox days as Iceberg tables registered in moto's Glue (the `trino`
+engine: dlt and pyiceberg), and dbt-trino builds the project on them with profiles.example.yml's
+`trino` target: every model, data test and unit test executed by Trino, a fourth day merged into
+the incremental marts, and every mart equal to DuckDB's, row for row, built from the same raw zone.
+
+dbt runs in a subprocess with a timeout, as on the Snowflake stand-in. The stand-in is shared by
+the session; this module works in the production target's schemas (`spotify`, `staging`,
+`marts`, `test_failures`) and drops them before and after.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dashboard.queries import SQL, render
+from dashboard.warehouse import configured_target, fetch
+from ingestion.config import Settings
+from ingestion.pipeline import RunSummary, load_warehouse
+from ingestion.transform import MARTS, PROFILES_TEMPLATE, run_dbt
+from tests.dbt.parity import COMPARED, arrow_relation, differences, duckdb_marts, mart_rows, mart_types, project_copy
+from tests.support import ingest_days
+
+DAYS = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
+FOURTH_DAY = date(2026, 11, 4)
+DBT = Path(sys.executable).parent / "dbt"
+BUILD_SECONDS = 600
+SCHEMAS = ("marts", "test_failures", "staging", "spotify")
+# A model written for DuckDB alone: DuckDB's list functions, which Trino does not have.
+DUCKDB_ONLY_MODEL = """\
+-- DuckDB only, on purpose: list_value and list_sum are DuckDB's, not Trino's.
+select list_sum(list_value(1, 2, 3)) as total
+"""
+
+
+def drop_schemas(trino) -> None:
+    for schema in SCHEMAS:
+        trino.sql(f"drop schema if exists {schema} cascade")
+
+
+@pytest.fixture(scope="module")
+def trino(trino_standin):
+    """The stand-in, with the environment a user of the trino engine sets (pyiceberg's catalog, TRINO_*)."""
+    drop_schemas(trino_standin)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in trino_standin.environment().items():
+            patch.setenv(name, value)
+        yield trino_standin
+    drop_schemas(trino_standin)
+
+
+@pytest.fixture(scope="module")
+def lake(trino, tmp_path_factory) -> Settings:
+    """Three days from a development-tier sandbox, with the user's listening, in Trino's Iceberg tables."""
+    settings = Settings(
+        raw_zone_url=f"s3://{trino.bucket}/trino-build",
+        warehouse="trino",
+        pipelines_dir=str(tmp_path_factory.mktemp("trino_lake") / "pipelines"),
+    )
+    ingest_days(settings, DAYS)
+    return settings
+
+
+def trino_project(root: Path) -> Path:
+    project = project_copy(root)
+    (project / "profiles.yml").write_text(PROFILES_TEMPLATE.read_text())
+    return project
+
+
+def dbt(project: Path, *args: str) -> tuple[int, list[dict]]:
+    """Run one dbt command on the copy against Trino; its exit code and the per-node results it wrote."""
+    results_file = project / "target" / "run_results.json"
+    results_file.unlink(missing_ok=True)
+    command = [str(DBT), *args, "--project-dir", str(project), "--profiles-dir", str(project), "--target", "trino"]
+    finished = subprocess.run(
+        command, env=os.environ.copy(), capture_output=True, text=True, timeout=BUILD_SECONDS, check=False
+    )
+    results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
+    if not results:
+        raise AssertionError(f"dbt {' '.join(args)} wrote no results:\n{finished.stdout[-3000:]}")
+    return finished.returncode, results
+
+
+def not_passed(results: list[dict]) -> list[tuple[str, str, str]]:
+    return [
+        (r["unique_id"], r["status"], (r["message"] or "")[:300])
+        for r in results
+        if r["status"] not in ("success", "pass", "no-op")
+    ]
+
+
+def kinds(results: list[dict]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for result in results:
+        kind = result["unique_id"].split(".")[0]
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def mart_counts(trino) -> dict[str, int]:
+    return {mart: trino.sql(f"select count(*) from marts.{mart}")[0][0] for mart in MARTS}
+
+
+def incremental_models(project: Path) -> set[str]:
+    nodes = json.loads((project / "target" / "manifest.json").read_text())["nodes"].values()
+    return {
+        n["unique_id"] for n in nodes if n["resource_type"] == "model" and n["config"]["materialized"] == "incremental"
+    }
+
+
+@pytest.fixture(scope="module")
+def project(lake, tmp_path_factory) -> Path:
+    return trino_project(tmp_path_factory.mktemp("trino_build"))
+
+
+@pytest.fixture(scope="module")
+def first_build(project, trino):
+    code, results = dbt(project, "build")
+    return code, results, mart_counts(trino)
+
+
+@pytest.fixture(scope="module")
+def second_build(first_build, project, lake, trino):
+    """A fourth day loaded, then the project built again: the incremental marts merge it in."""
+    ingest_days(lake, [FOURTH_DAY])
+    code, results = dbt(project, "build")
+    return code, results, mart_counts(trino)
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(900)
+def test_build_passes_every_model_data_test_and_unit_test_on_trino(first_build, trino):
+    code, results, counts = first_build
+    assert not_passed(results) == []
+    assert code == 0
+    found = kinds(results)
+    assert found["model"] >= 25
+    assert found["test"] >= 60
+    assert found["unit_test"] >= 10
+    assert all(counts[mart] > 0 for mart in MARTS), counts
+    # The daily facts are Iceberg tables partitioned by day, as on Athena.
+    (ddl,) = trino.sql("show create table marts.fct_track_popularity_daily")[0]
+    assert "partitioning = ARRAY['day(observed_date)']" in ddl
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(300)
+def test_the_dashboard_runs_every_query_on_trinos_marts_through_the_engines_reader(first_build, trino):
+    target = configured_target({**trino.environment(), "TUNELAKE_TARGET": "trino"})
+    [[track_id]] = trino.sql("select track_id from marts.dim_tracks where not is_unavailable order by track_id limit 1")
+    frames = {name: fetch(target, render(name, DAYS[0], DAYS[-1], ids=[track_id])) for name in SQL}
+    bounds = frames["date_bounds"].iloc[0]
+    assert (bounds["first_date"], bounds["last_date"]) == (DAYS[0], DAYS[-1])
+    assert len(frames["tracks"]) > 0
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(900)
+def test_a_second_build_after_a_fourth_day_merges_it_into_the_incremental_marts(second_build, first_build, project):
+    code, results, counts = second_build
+    assert not_passed(results) == []
+    assert code == 0
+    incremental = incremental_models(project)
+    assert len(incremental) >= 5
+    # Trino names the statement it ran in its answer (dbt's adapter response): MERGE, not a rebuild.
+    answers = {
+        r["unique_id"]: r["adapter_response"].get("_message", "") for r in results if r["unique_id"] in incremental
+    }
+    assert set(answers) == incremental
+    assert all(message.startswith("MERGE") for message in answers.values()), answers
+    fct_plays = project / "target" / "run" / "tunelake" / "models" / "marts" / "fct_plays.sql"
+    assert "merge into" in fct_plays.read_text().lower()
+    _, _, before = first_build
+    assert counts["fct_track_popularity_daily"] > before["fct_track_popularity_daily"]
+
+
+@pytest.fixture(scope="module")
+def duckdb_reference(second_build, lake, tmp_path_factory) -> Path:
+    """DuckDB's marts from the same raw zone (all four days), built in one full run."""
+    root = tmp_path_factory.mktemp("trino_duckdb_reference")
+    raw = Settings(raw_zone_url=lake.raw_zone_url, duckdb_path=str(root / "raw.duckdb"), pipelines_dir=str(root / "p"))
+    load_warehouse(raw, RunSummary())
+    return duckdb_marts(Path(raw.duckdb_path), root)
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("mart", COMPARED)
+def test_every_mart_built_on_trino_equals_duckdbs(duckdb_reference, trino, mart):
+    connection = trino.connect("marts")
+    try:
+        cursor = connection.cursor()
+        rows = cursor.execute(f"select * from {mart}").fetchall()
+        columns = [column[0] for column in cursor.description]
+    finally:
+        connection.close()
+    with duckdb.connect(str(duckdb_reference)) as con:
+        types = mart_types(con, f"marts.{mart}")
+        assert columns == [name for name, _ in types]
+        con.register("from_trino", arrow_relation(columns, rows))
+        from_trino = mart_rows(con, "from_trino", types)
+        built = mart_rows(con, f"marts.{mart}", types)
+    assert built, f"{mart} is empty"
+    assert from_trino == built, differences("Trino", from_trino, built, columns)
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(300)
+def test_a_model_written_for_duckdb_only_fails_when_dbt_runs_it_on_trino(trino, tmp_path):
+    project = trino_project(tmp_path)
+    (project / "models" / "staging" / "duckdb_only.sql").write_text(DUCKDB_ONLY_MODEL)
+    # It is a valid model: DuckDB builds it.
+    run_dbt(
+        ["run", "--select", "duckdb_only"],
+        duckdb_path=str(tmp_path / "check.duckdb"),
+        target="duckdb",
+        project_dir=project,
+    )
+
+    code, results = dbt(project, "run", "--select", "duckdb_only")
+    assert code != 0
+    [result] = results
+    assert result["unique_id"] == "model.tunelake.duckdb_only"
+    assert result["status"] == "error"
+    # Trino's own answer, from executing the statement: not a dbt compilation error.
+    assert "FUNCTION_NOT_FOUND" in result["message"], result["message"]
