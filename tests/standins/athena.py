@@ -95,13 +95,13 @@ class FrontError(Exception):
 NAME = r'(?:`[^`]+`|"[^"]+"|\w+)'
 QUALIFIED = rf"{NAME}(?:\s*\.\s*{NAME}){{0,2}}"
 CREATE_EXTERNAL = re.compile(
-    rf"^CREATE\s+EXTERNAL\s+TABLE\s+(?P<if>IF\s+NOT\s+EXISTS\s+)?(?P<table>{QUALIFIED})\s*\((?P<columns>.*)\)\s*"
+    rf"^CREATE\s+EXTERNAL\s+TABLE\s+(?P<if>IF\s+NOT\s+EXISTS\s+)?(?P<table>{QUALIFIED})\s*\((?P<columns>.*?)\)\s*"
     r"STORED\s+AS\s+PARQUET\s+LOCATION\s+'(?P<location>[^']+)'\s*$",
     re.IGNORECASE | re.DOTALL,
 )
 CREATE_ICEBERG = re.compile(
-    rf"^CREATE\s+TABLE\s+(?P<if>IF\s+NOT\s+EXISTS\s+)?(?P<table>{QUALIFIED})\s*\((?P<columns>.*)\)\s*"
-    r"(?P<partitioned>PARTITIONED\s+BY\s*\(.*\)\s*)?"
+    rf"^CREATE\s+TABLE\s+(?P<if>IF\s+NOT\s+EXISTS\s+)?(?P<table>{QUALIFIED})\s*\((?P<columns>.*?)\)\s*"
+    r"(?P<partitioned>PARTITIONED\s+BY\s*\(.*?\)\s*)?"
     r"LOCATION\s+'(?P<location>[^']+)'\s*TBLPROPERTIES\s*\((?P<properties>[^)]*)\)\s*$",
     re.IGNORECASE | re.DOTALL,
 )
@@ -391,6 +391,8 @@ OPERATIONS = {
 class AthenaFront:
     """The Athena API over Trino and moto's Glue; `handle` answers one JSON call."""
 
+    url = ""
+
     def __init__(self, trino: TrinoServer, query_seconds: float) -> None:
         self.trino = trino
         self.query_seconds = query_seconds
@@ -398,6 +400,41 @@ class AthenaFront:
         self.executions: dict[str, Execution] = {}
         self.statements: list[tuple[str, list[str]]] = []
         self.lock = threading.Lock()
+
+    def environment(self) -> dict[str, str]:
+        """What a user of the athena engine and dbt target sets, pointed at this front.
+
+        boto3 takes `AWS_ENDPOINT_URL_ATHENA` for Athena alone (dbt-athena), so Glue, S3 and STS
+        stay on moto; dlt hands its athena credentials' `endpoint_url` to pyathena instead.
+        """
+        bucket = self.trino.bucket
+        return {
+            **moto.aws_environment(self.trino.moto_endpoint),
+            "AWS_ENDPOINT_URL_ATHENA": self.url,
+            "DESTINATION__ATHENA__CREDENTIALS__ENDPOINT_URL": self.url,
+            "DESTINATION__ATHENA__QUERY_RESULT_BUCKET": f"s3://{bucket}/athena-results/dlt/",
+            "ATHENA_S3_STAGING_DIR": f"s3://{bucket}/athena-results/dbt/",
+            "ATHENA_S3_DATA_DIR": f"s3://{bucket}/athena-tables/",
+        }
+
+    def drop_schemas(self, *schemas: str) -> None:
+        """Drop `schemas` and what they hold, as a test's cleanup: Trino drops the Iceberg tables
+        (and their files); Glue the rest, which Trino's Iceberg catalog refuses to drop in a
+        cascade: Hive tables over staged parquet, views whose `comment` dbt-athena rewrote."""
+        for schema in schemas:
+            try:
+                tables = self.glue.get_tables(DatabaseName=schema)["TableList"]
+            except self.glue.exceptions.EntityNotFoundException:
+                continue
+            for table in tables:
+                if table.get("Parameters", {}).get("table_type", "").upper() != "ICEBERG":
+                    self.glue.delete_table(DatabaseName=schema, Name=table["Name"])
+            self.trino.sql(f'drop schema if exists "{schema}" cascade')
+
+    def executed(self, kind: str) -> list[str]:
+        """The statements Trino ran whose first word is `kind` (`merge`, `create`), as it got them."""
+        executed = [strip_leading_comments(t) for _, statements in list(self.statements) for t in statements]
+        return [t for t in executed if t.split(None, 1)[0].lower() == kind]
 
     def handle(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
         method = getattr(self, OPERATIONS.get(operation, ""), None)
@@ -469,7 +506,8 @@ class AthenaFront:
         execution.state = "RUNNING"
         try:
             plan = translate(execution.query)
-            self.statements.append((execution.query, plan.trino))
+            with self.lock:
+                self.statements.append((execution.query, plan.trino))
             if plan.glue_table:
                 self._create_glue_table(*plan.glue_table)
             for statement in plan.trino:
@@ -499,8 +537,13 @@ class AthenaFront:
 
     def _run_on_trino(self, execution: Execution, statement: str) -> None:
         schema = execution.context.get("Database")
+        # Athena sessions run in UTC; Trino ends a statement that runs longer than query_seconds.
         connection = self.trino.connect(
-            schema=schema, legacy_primitive_types=True, timezone="UTC", request_timeout=self.query_seconds
+            schema=schema,
+            legacy_primitive_types=True,
+            timezone="UTC",
+            request_timeout=self.query_seconds,
+            session_properties={"query_max_run_time": f"{int(self.query_seconds)}s"},
         )
         try:
             cursor = execution.cursor = connection.cursor()
@@ -598,10 +641,15 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def athena_front(trino: TrinoServer, query_seconds: float = 300) -> Iterator[tuple[str, AthenaFront]]:
-    """Serve the Athena API for `trino` on a free port of 127.0.0.1; yields its URL and the front.
+def athena_front(trino: TrinoServer, query_seconds: float = 300) -> Iterator[AthenaFront]:
+    """Serve the Athena API for `trino` on a free port of 127.0.0.1 until the block ends.
 
-    Point boto3 at it with `AWS_ENDPOINT_URL_ATHENA` (Athena alone; Glue and S3 stay on moto).
+    Args:
+        trino: The running Trino stand-in that executes the statements.
+        query_seconds: How long one statement may run on Trino before it fails.
+
+    Yields:
+        The front; `front.environment()` points boto3, dlt and dbt-athena at it.
     """
     front = AthenaFront(trino, query_seconds)
     handler = type("Handler", (_Handler,), {"front": front})
@@ -610,7 +658,8 @@ def athena_front(trino: TrinoServer, query_seconds: float = 300) -> Iterator[tup
     thread = threading.Thread(target=server.serve_forever, daemon=True, name="athena-front")
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", front
+        front.url = f"http://127.0.0.1:{server.server_address[1]}"
+        yield front
     finally:
         server.shutdown()
         server.server_close()
