@@ -2,18 +2,25 @@
 
 Each input is a statement as dlt 1.31 or dbt-athena 1.11 sent it to the front in the Athena
 tests; the expected output is what Trino then ran. The end-to-end tests (test_warehouse_athena,
-tests/dbt/test_athena_build) prove that Trino accepts them.
+tests/dbt/test_athena_build) prove that Trino accepts them. The last tests call the front with
+boto3, as pyathena and dbt-athena do: paginated results and a stopped query, on Trino.
 """
 
 from __future__ import annotations
 
+import time
+
+import boto3
 import pytest
 
+from tests.standins import moto
 from tests.standins.athena import FrontError, Plan, hive_type, statement_kind, translate, trino_type
 
 pytestmark = pytest.mark.timeout(60)
 
 LOCATION = "s3://tunelake-lake/zone/_warehouse/spotify"
+# A trillion rows: hours on two cores, so it is still running when stopped.
+LONG_JOIN = " cross join ".join(f"unnest(sequence(1, 10000)) {t} ({t}{t})" for t in "abc")
 
 
 def test_backtick_identifiers_become_double_quoted_outside_string_literals():
@@ -115,3 +122,58 @@ def test_statement_kinds_decide_whether_results_carry_a_header_row():
     assert statement_kind("create table t with (format='parquet') as select 1") == ("DDL", "CREATE_TABLE_AS_SELECT")
     assert statement_kind("create or replace view v as select 1") == ("DDL", "CREATE_OR")
     assert statement_kind("show tables") == ("DDL", "SHOW_TABLES")
+
+
+def athena_client(front):
+    return boto3.client(
+        "athena",
+        endpoint_url=front.url,
+        aws_access_key_id=moto.KEY,
+        aws_secret_access_key=moto.KEY,
+        region_name=moto.REGION,
+    )
+
+
+def wait_for(athena, query_id: str, states: set[str], seconds: float = 60) -> dict:
+    deadline = time.monotonic() + seconds
+    while True:
+        execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+        if execution["Status"]["State"] in states or time.monotonic() > deadline:
+            return execution
+        time.sleep(0.2)
+
+
+@pytest.mark.timeout(300)
+def test_query_results_come_in_pages_of_1000_rows_after_a_header_row(athena_standin):
+    athena = athena_client(athena_standin)
+    query_id = athena.start_query_execution(
+        QueryString="select n, cast(n as varchar) as label from unnest(sequence(1, 2500)) as t (n)",
+        ResultConfiguration={"OutputLocation": "s3://tunelake-lake/athena-results/"},
+    )["QueryExecutionId"]
+    assert wait_for(athena, query_id, {"SUCCEEDED", "FAILED"})["Status"]["State"] == "SUCCEEDED"
+    pages = list(athena.get_paginator("get_query_results").paginate(QueryExecutionId=query_id))
+    assert [len(page["ResultSet"]["Rows"]) for page in pages] == [1000, 1000, 501]
+    columns = pages[0]["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]
+    assert [(c["Name"], c["Type"]) for c in columns] == [("n", "bigint"), ("label", "varchar")]
+    rows = [[d.get("VarCharValue") for d in row["Data"]] for page in pages for row in page["ResultSet"]["Rows"]]
+    assert rows[0] == ["n", "label"]
+    assert rows[1:] == [[str(n), str(n)] for n in range(1, 2501)]
+
+
+@pytest.mark.timeout(300)
+def test_a_stopped_query_is_cancelled_on_trino(athena_standin):
+    athena = athena_client(athena_standin)
+    query_id = athena.start_query_execution(
+        QueryString=f"select count(*) from {LONG_JOIN}",
+        ResultConfiguration={"OutputLocation": "s3://tunelake-lake/athena-results/"},
+    )["QueryExecutionId"]
+    started = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
+    assert started["State"] == "RUNNING", started
+    athena.stop_query_execution(QueryExecutionId=query_id)
+    assert wait_for(athena, query_id, {"CANCELLED"})["Status"]["State"] == "CANCELLED"
+    # Trino ended it too: no query of that text is still running there.
+    running = athena_standin.trino.sql(
+        "select count(*) from system.runtime.queries where state = 'RUNNING' and query like '%sequence(1, 10000)%'"
+        " and query not like '%system.runtime.queries%'"
+    )
+    assert running == [[0]]

@@ -51,6 +51,8 @@ from tests.standins.trino import TrinoServer
 
 WORK_GROUP = "primary"
 ENGINE_VERSION = {"SelectedEngineVersion": "AUTO", "EffectiveEngineVersion": "Athena engine version 3"}
+# How long StartQueryExecution waits for the statement to end before it answers.
+FIRST_ANSWER_SECONDS = 2.0
 # GetQueryResults answers at most this many rows a page, as Athena does.
 PAGE_ROWS = 1000
 # Athena's Hive parquet table, as `CREATE EXTERNAL TABLE ... STORED AS PARQUET` writes it to Glue.
@@ -345,6 +347,7 @@ class Execution:
     rows: list[list[dict[str, str]]] = field(default_factory=list)
     update_count: int | None = None
     cursor: Any = None
+    finished: threading.Event = field(default_factory=threading.Event)
 
     def describe(self) -> dict[str, Any]:
         status: dict[str, Any] = {"State": self.state, "SubmissionDateTime": self.submitted}
@@ -461,6 +464,9 @@ class AthenaFront:
         with self.lock:
             self.executions[execution.id] = execution
         threading.Thread(target=self._run, args=(execution,), daemon=True, name=f"athena-{execution.id}").start()
+        # Athena answers at once; waiting for a short statement to end first spares the client
+        # its first poll (dbt-athena and pyathena sleep a second between polls).
+        execution.finished.wait(FIRST_ANSWER_SECONDS)
         return {"QueryExecutionId": execution.id}
 
     def get_query_execution(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -529,6 +535,7 @@ class AthenaFront:
             if execution.state != "CANCELLED":
                 execution.state = "SUCCEEDED"
         execution.completed = time.time()
+        execution.finished.set()
 
     @staticmethod
     def _fail(execution: Execution, reason: str) -> None:
