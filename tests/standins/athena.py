@@ -25,9 +25,18 @@ each a difference between Athena's SQL and Trino's that dbt-athena or dlt really
 | Hive types: `string`, `int`, `float`, `timestamp`,       | `varchar`, `integer`, `real`, `timestamp(6)`,     |
 | `binary`, `array<t>`, `map<k,v>`, `struct<a:t>`          | `varbinary`, `array(t)`, `map(k,v)`, `row(a t)`   |
 
-After a statement has run, the front fills the Glue fields Athena writes and Trino does not (see
-`_complete_glue_entry`). Anything else it does not know fails the query with a message naming
-the front, never silently.
+Glue entries Athena writes differently from Trino, and dbt-athena reads:
+
+- a view's columns (with Hive types) in its StorageDescriptor, in every table version: Trino
+  writes none, and dbt-athena reads them, and old versions' locations when it expires them
+  (`_complete_glue_entry`);
+- a view whose `comment` parameter dbt-athena's persist_docs replaced with its description:
+  Athena reads it, Trino 476 then answers "Not an Iceberg table"; the front puts `Presto View`
+  back and runs the statement again (`_restore_view_marker`).
+
+Anything else it does not know fails the query with a message naming the front, never silently.
+Statements dlt and dbt-athena did not send for this project (`SET TBLPROPERTIES`, partitioned
+Hive DDL) are not translated; `ALTER TABLE ... ADD COLUMNS` is, but no test run needed it yet.
 
 What it cannot prove: Athena's own engine differences from Trino, its query result files in S3
 (results come back through GetQueryResults only), workgroup limits, Lake Formation and IAM.
