@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -184,8 +185,23 @@ def test_each_warehouse_stages_its_parquet_where_it_can_read_it():
     [
         ({"warehouse": "bigquery"}, "tunelake.warehouse"),
         ({"warehouse": "athena", "raw_zone_url": "data/raw"}, "tunelake.raw_zone_url"),
+        ({"warehouse": "trino", "raw_zone_url": "data/raw"}, "tunelake.raw_zone_url"),
     ],
 )
 def test_a_warehouse_that_cannot_work_is_refused_naming_the_setting(options, named):
     with pytest.raises(ConfigurationError, match=named):
         Settings(**options)
+
+
+def test_the_trino_load_refuses_without_the_iceberg_catalog_trino_reads(monkeypatch, tmp_path):
+    # Without one, dlt would register the tables in an in-memory catalog and Trino would see nothing.
+    for name in [n for n in os.environ if n.startswith("PYICEBERG_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("PYICEBERG_HOME", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(raw_zone_url="s3://lake/raw", warehouse="trino")
+    with pytest.raises(ConfigurationError, match="PYICEBERG_CATALOG__DEFAULT__TYPE"):
+        settings.warehouse_destination()
+    monkeypatch.setenv("PYICEBERG_CATALOG__DEFAULT__TYPE", "glue")
+    assert settings.warehouse_destination().destination_name == "filesystem"

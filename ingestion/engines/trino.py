@@ -4,7 +4,9 @@ The raw load is dlt's filesystem destination writing Iceberg tables through pyic
 load is upserted on the declared primary keys, and every table is registered in the Iceberg
 catalog Trino's Iceberg connector reads (Glue, a REST catalog or a Hive metastore). That catalog
 is pyiceberg's catalog `default`, configured as pyiceberg reads it: `PYICEBERG_CATALOG__DEFAULT__*`
-environment variables or `.pyiceberg.yaml` (in PYICEBERG_HOME, the home or the working folder).
+environment variables or `.pyiceberg.yaml` (in PYICEBERG_HOME, the home or the working folder);
+dlt 1.31's own catalog settings (`iceberg_catalog.*`) take only `sql` and `rest` types, and it
+falls back to pyiceberg's configuration, which takes `glue` and `hive` too.
 Timestamps are stored without zone, UTC by convention, as on Athena's Iceberg tables, so the same
 dbt SQL serves Athena and Trino.
 """

@@ -48,7 +48,8 @@ def moto_server() -> Iterator[str]:
             try:
                 requests.get(endpoint, timeout=1)
                 break
-            except requests.ConnectionError:
+            # A busy machine: the port is open before moto answers within the second.
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
         yield endpoint
     finally:
