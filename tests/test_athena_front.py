@@ -120,7 +120,8 @@ def test_statement_kinds_decide_whether_results_carry_a_header_row():
     assert statement_kind("with a as (select 1) select * from a") == ("DML", "SELECT")
     assert statement_kind("merge into t using s on true when matched then delete") == ("DML", "MERGE")
     assert statement_kind("create table t with (format='parquet') as select 1") == ("DDL", "CREATE_TABLE_AS_SELECT")
-    assert statement_kind("create or replace view v as select 1") == ("DDL", "CREATE_OR")
+    assert statement_kind("create or replace view v as select 1") == ("DDL", "CREATE_VIEW")
+    assert statement_kind("CREATE EXTERNAL TABLE `s`.`t` (`a` int)") == ("DDL", "CREATE_TABLE")
     assert statement_kind("show tables") == ("DDL", "SHOW_TABLES")
 
 

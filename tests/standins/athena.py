@@ -298,7 +298,9 @@ def statement_kind(statement: str) -> tuple[str, str]:
         return "UTILITY", "EXPLAIN"
     if first == "CREATE" and " AS " in f" {' '.join(words)} " and "VIEW" not in words[:4]:
         return "DDL", "CREATE_TABLE_AS_SELECT"
-    return "DDL", "_".join(words[:2]) if words else "UNKNOWN"
+    # Athena's names: CREATE_VIEW for `create or replace view`, CREATE_TABLE for `create external table`.
+    named = [word for word in words if word not in {"OR", "REPLACE", "EXTERNAL", "IF", "NOT", "EXISTS"}]
+    return "DDL", "_".join(named[:2]) if named else "UNKNOWN"
 
 
 # Athena's ColumnInfo always has a precision (readers such as dlt index it); these are its values.
