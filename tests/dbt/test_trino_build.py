@@ -18,11 +18,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+import yaml
 
 from dashboard.queries import SQL, render
 from dashboard.warehouse import configured_target, fetch, normalized
 from ingestion.config import Settings
 from ingestion.pipeline import RunSummary, load_warehouse
+from ingestion.spotify.tables import TABLES
 from ingestion.transform import MARTS, PROFILES_TEMPLATE, run_dbt
 from tests.dbt.builds import dbt_results, incremental_models, kinds, not_passed
 from tests.dbt.parity import COMPARED, arrow_relation, differences, duckdb_marts, mart_rows, mart_types, project_copy
@@ -111,6 +113,12 @@ def test_build_passes_every_model_data_test_and_unit_test_on_trino(first_build, 
     assert found["test"] >= 60
     assert found["unit_test"] >= 10
     assert all(counts[mart] > 0 for mart in MARTS), counts
+    # The raw tables: every declared one, its timestamps without zone (UTC by convention) as on Athena.
+    columns = trino.sql(
+        "select table_name, column_name, data_type from information_schema.columns where table_schema = 'spotify'"
+    )
+    assert {table for table, _, _ in columns} == set(TABLES)
+    assert {kind for _, name, kind in columns if name.endswith("_at")} == {"timestamp(6)"}
     # The daily facts are Iceberg tables partitioned by day, as on Athena.
     (ddl,) = trino.sql("show create table marts.fct_track_popularity_daily")[0]
     assert "partitioning = ARRAY['day(observed_date)']" in ddl
@@ -188,6 +196,27 @@ def test_the_dashboard_shows_the_same_on_trino_through_the_engines_reader_as_on_
             assert dashboard_rows(on_trino) == dashboard_rows(expected), name
             shown += len(on_trino)
     assert shown > 0
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(300)
+def test_a_column_type_that_breaks_the_contract_fails_that_model_on_trino(second_build, tmp_path):
+    broken = trino_project(tmp_path)
+    models_file = broken / "models" / "marts" / "_marts__models.yml"
+    models = yaml.safe_load(models_file.read_text())
+    dim_tracks = next(m for m in models["models"] if m["name"] == "dim_tracks")
+    duration = next(c for c in dim_tracks["columns"] if c["name"] == "duration_ms")
+    assert duration["data_type"] == "bigint"
+    duration["data_type"] = "varchar"
+    models_file.write_text(yaml.safe_dump(models, sort_keys=False))
+
+    # Its upstream views are the build's; the check fails before the table is replaced.
+    code, results = dbt(broken, "run", "--select", "dim_tracks")
+    assert code != 0
+    [result] = results
+    assert (result["unique_id"], result["status"]) == ("model.tunelake.dim_tracks", "error")
+    assert "contract" in result["message"]
+    assert "duration_ms" in result["message"]
 
 
 @pytest.mark.e2e
