@@ -1,4 +1,4 @@
-"""Shared fixtures: a real sandbox API server on 127.0.0.1, a throwaway data folder, the Trino stand-in."""
+"""Shared fixtures: a real sandbox API server on 127.0.0.1, a throwaway data folder, Trino and its Athena front."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ingestion.config import Settings
 from sandbox import Catalog, SandboxApi, SandboxServer
 
 if TYPE_CHECKING:
+    from tests.standins.athena import AthenaFront
     from tests.standins.trino import TrinoServer
 
 START = date(2026, 11, 1)
@@ -56,6 +57,15 @@ def trino_standin(tmp_path_factory) -> Iterator[TrinoServer]:
 
     with trino_server(workdir=tmp_path_factory.mktemp("trino")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def athena_standin(trino_standin) -> Iterator[AthenaFront]:
+    """The Athena API on 127.0.0.1 over the session's Trino stand-in (tests/standins/athena.py)."""
+    from tests.standins.athena import athena_front
+
+    with athena_front(trino_standin) as front:
+        yield front
 
 
 @pytest.fixture

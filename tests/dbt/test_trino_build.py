@@ -12,10 +12,6 @@ the session; this module works in the production target's schemas (`spotify`, `s
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -30,12 +26,12 @@ from ingestion.config import Settings
 from ingestion.pipeline import RunSummary, load_warehouse
 from ingestion.spotify.tables import TABLES
 from ingestion.transform import MARTS, PROFILES_TEMPLATE, run_dbt
+from tests.dbt.builds import dbt_results, incremental_models, kinds, not_passed
 from tests.dbt.parity import COMPARED, arrow_relation, differences, duckdb_marts, mart_rows, mart_types, project_copy
 from tests.support import comparable_rows, ingest_days
 
 DAYS = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
 FOURTH_DAY = date(2026, 11, 4)
-DBT = Path(sys.executable).parent / "dbt"
 BUILD_SECONDS = 600
 SCHEMAS = ("marts", "test_failures", "staging", "spotify")
 # A model written for DuckDB alone: DuckDB's list functions, which Trino does not have.
@@ -80,44 +76,11 @@ def trino_project(root: Path) -> Path:
 
 
 def dbt(project: Path, *args: str) -> tuple[int, list[dict]]:
-    """Run one dbt command on the copy against Trino; its exit code and the per-node results it wrote."""
-    results_file = project / "target" / "run_results.json"
-    results_file.unlink(missing_ok=True)
-    command = [str(DBT), *args, "--project-dir", str(project), "--profiles-dir", str(project), "--target", "trino"]
-    finished = subprocess.run(
-        command, env=os.environ.copy(), capture_output=True, text=True, timeout=BUILD_SECONDS, check=False
-    )
-    results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
-    if not results:
-        raise AssertionError(f"dbt {' '.join(args)} wrote no results:\n{finished.stdout[-3000:]}")
-    return finished.returncode, results
-
-
-def not_passed(results: list[dict]) -> list[tuple[str, str, str]]:
-    return [
-        (r["unique_id"], r["status"], (r["message"] or "")[:300])
-        for r in results
-        if r["status"] not in ("success", "pass", "no-op")
-    ]
-
-
-def kinds(results: list[dict]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for result in results:
-        kind = result["unique_id"].split(".")[0]
-        counts[kind] = counts.get(kind, 0) + 1
-    return counts
+    return dbt_results(project, "trino", *args, timeout=BUILD_SECONDS)
 
 
 def mart_counts(trino) -> dict[str, int]:
     return {mart: trino.sql(f"select count(*) from marts.{mart}")[0][0] for mart in MARTS}
-
-
-def incremental_models(project: Path) -> set[str]:
-    nodes = json.loads((project / "target" / "manifest.json").read_text())["nodes"].values()
-    return {
-        n["unique_id"] for n in nodes if n["resource_type"] == "model" and n["config"]["materialized"] == "incremental"
-    }
 
 
 @pytest.fixture(scope="module")

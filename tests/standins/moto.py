@@ -1,7 +1,8 @@
-"""moto_server on 127.0.0.1: the stand-in for S3, Glue, Athena and Secrets Manager.
+"""moto_server on 127.0.0.1: the stand-in for S3, Glue, STS and Secrets Manager.
 
-moto accepts any key and stores what S3, Glue and Secrets Manager are given. Athena queries
-are recorded and "succeed" without being executed, so tests assert on the statements sent.
+moto accepts any key and stores what S3, Glue and Secrets Manager are given. It would accept
+Athena queries too, but executes none: tests that run Athena point boto3 at the Athena-API
+front over Trino instead (tests/standins/athena.py).
 """
 
 from __future__ import annotations
@@ -78,19 +79,3 @@ def client(service: str, endpoint: str) -> Any:
     return boto3.client(
         service, endpoint_url=endpoint, aws_access_key_id=KEY, aws_secret_access_key=KEY, region_name=REGION
     )
-
-
-def athena_queries(endpoint: str) -> list[str]:
-    """Every statement Athena received, oldest first."""
-    athena = client("athena", endpoint)
-    ids: list[str] = []
-    arguments: dict[str, str] = {}
-    while True:
-        page = athena.list_query_executions(**arguments)
-        ids += page["QueryExecutionIds"]
-        if "NextToken" not in page:
-            break
-        arguments = {"NextToken": page["NextToken"]}
-    executions = [athena.get_query_execution(QueryExecutionId=i)["QueryExecution"] for i in ids]
-    executions.sort(key=lambda e: e["Status"]["SubmissionDateTime"])
-    return [e["Query"] for e in executions]

@@ -26,6 +26,7 @@ import os
 import subprocess
 import tempfile
 import time
+import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -76,6 +77,7 @@ coordinator=true
 node-scheduler.include-coordinator=true
 http-server.http.port={port}
 discovery.uri=http://127.0.0.1:{port}
+plugin.dir={plugins}
 query.max-memory={query_memory}
 query.max-memory-per-node={query_memory}
 """
@@ -83,6 +85,27 @@ LOG_PROPERTIES = "io.trino=INFO\n"
 CATALOG_PROPERTIES = """\
 connector.name=iceberg
 iceberg.catalog.type=glue
+hive.metastore.glue.region={region}
+hive.metastore.glue.endpoint-url={moto}
+hive.metastore.glue.aws-access-key={key}
+hive.metastore.glue.aws-secret-key={key}
+hive.metastore.glue.default-warehouse-dir={warehouse}
+fs.native-s3.enabled=true
+s3.endpoint={moto}
+s3.region={region}
+s3.path-style-access=true
+s3.aws-access-key={key}
+s3.aws-secret-key={key}
+"""
+# A table in Glue that is not Iceberg (an external table over parquet, as Athena and dlt's athena
+# destination make for staged files) is read through the `hive` catalog on the same Glue and S3.
+ICEBERG_REDIRECTION = "iceberg.hive-catalog-name={hive}\n"
+HIVE_CATALOG = "hive"
+HIVE_CATALOG_PROPERTIES = """\
+connector.name=hive
+hive.metastore=glue
+hive.iceberg-catalog-name={catalog}
+hive.timestamp-precision=MICROSECONDS
 hive.metastore.glue.region={region}
 hive.metastore.glue.endpoint-url={moto}
 hive.metastore.glue.aws-access-key={key}
@@ -147,9 +170,8 @@ class TrinoServer:
         """A DB-API connection (the `trino` client) to the `awsdatacatalog` catalog."""
         import trino.dbapi
 
-        return trino.dbapi.connect(
-            host=self.host, port=self.port, user=USER, catalog=CATALOG, schema=schema, request_timeout=120, **options
-        )
+        options = {"request_timeout": 120, **options}
+        return trino.dbapi.connect(host=self.host, port=self.port, user=USER, catalog=CATALOG, schema=schema, **options)
 
     def sql(self, statement: str, schema: str | None = None) -> list[list[Any]]:
         """Run one statement to its end and return its rows (DDL and DML answer with a row count)."""
@@ -168,17 +190,45 @@ def _server_log_tail(log: Path, lines: int = 40) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
-def _write_config(etc: Path, port: int, moto_endpoint: str, bucket: str, heap: str, query_memory: str) -> None:
+def _plugin_folder(workdir: Path) -> Path:
+    """The server's plugins, the Hive connector among them, without downloading it.
+
+    The Iceberg plugin ships the Hive connector's classes and every jar they need (it builds on
+    them), but registers only itself. The `hive` plugin here is those same jars, linked, plus one
+    service file naming `io.trino.plugin.hive.HivePlugin`: Trino 476's own Hive connector, not
+    a 258 MB second download of it.
+    """
+    plugins = workdir / "plugin"
+    iceberg = SERVER_HOME / "plugin" / "iceberg"
+    (plugins / "hive").mkdir(parents=True)
+    (plugins / "iceberg").symlink_to(iceberg, target_is_directory=True)
+    for jar in iceberg.glob("*.jar"):
+        if not jar.name.endswith("-services.jar"):
+            (plugins / "hive" / jar.name).symlink_to(jar)
+    with zipfile.ZipFile(plugins / "hive" / f"trino-hive-{VERSION}-services.jar", "w") as services:
+        services.writestr("META-INF/services/io.trino.spi.Plugin", "io.trino.plugin.hive.HivePlugin\n")
+    return plugins
+
+
+def _write_config(workdir: Path, port: int, moto_endpoint: str, bucket: str, heap: str, query_memory: str) -> None:
+    etc = workdir / "etc"
     (etc / "catalog").mkdir(parents=True)
     (etc / "jvm.config").write_text(JVM_CONFIG.format(heap=heap))
     (etc / "node.properties").write_text(NODE_PROPERTIES)
-    (etc / "config.properties").write_text(CONFIG_PROPERTIES.format(port=port, query_memory=query_memory))
-    (etc / "log.properties").write_text(LOG_PROPERTIES)
-    (etc / "catalog" / f"{CATALOG}.properties").write_text(
-        CATALOG_PROPERTIES.format(
-            region=moto.REGION, moto=moto_endpoint, key=moto.KEY, warehouse=f"s3://{bucket}/{WAREHOUSE_FOLDER}"
-        )
+    (etc / "config.properties").write_text(
+        CONFIG_PROPERTIES.format(port=port, query_memory=query_memory, plugins=_plugin_folder(workdir))
     )
+    (etc / "log.properties").write_text(LOG_PROPERTIES)
+    aws = {
+        "region": moto.REGION,
+        "moto": moto_endpoint,
+        "key": moto.KEY,
+        "warehouse": f"s3://{bucket}/{WAREHOUSE_FOLDER}",
+    }
+    (etc / "catalog" / f"{CATALOG}.properties").write_text(
+        CATALOG_PROPERTIES.format(**aws) + ICEBERG_REDIRECTION.format(hive=HIVE_CATALOG)
+    )
+    (etc / "catalog" / f"{HIVE_CATALOG}.properties").write_text(HIVE_CATALOG_PROPERTIES.format(catalog=CATALOG, **aws))
 
 
 def _answers_a_query(url: str) -> bool:
@@ -272,7 +322,7 @@ def trino_server(
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tunelake-trino-")))
         port = moto.free_port()
-        _write_config(workdir / "etc", port, moto_endpoint, bucket, heap, query_memory)
+        _write_config(workdir, port, moto_endpoint, bucket, heap, query_memory)
         log = workdir / "server.log"
         output = stack.enter_context(log.open("ab"))
         # `run` keeps Trino in the foreground: the launcher execs java, so this process is the JVM.
