@@ -44,6 +44,7 @@ from spotipy.oauth2 import SpotifyClientCredentials
 from ingestion.spotify import settings
 from sandbox import Catalog
 from sandbox.catalog import SANDBOX_USER_ID
+from sandbox.server import SandboxAddress
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = date(2026, 11, 1)
@@ -186,17 +187,9 @@ def serve_sandbox() -> None:
 
 
 @dataclass
-class Sandbox:
+class Sandbox(SandboxAddress):
     process: subprocess.Popen[str]
     url: str
-
-    @property
-    def api_url(self) -> str:
-        return f"{self.url}/v1"
-
-    @property
-    def token_url(self) -> str:
-        return f"{self.url}/api/token"
 
     def stats(self) -> int:
         rows = requests.get(f"{self.url}/_sandbox/stats", timeout=10).json()["requests"]

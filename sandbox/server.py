@@ -83,21 +83,10 @@ class _Server(ThreadingHTTPServer):
         self.api = api
 
 
-class SandboxServer:
-    """Runs the sandbox on `host:port` (port 0 picks a free one) in a background thread.
+class SandboxAddress:
+    """Where a running sandbox answers, as the loader's settings want it (`url` is its root)."""
 
-    Use as a context manager, or call `start()` and `stop()`.
-    """
-
-    def __init__(self, api: SandboxApi, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.api = api
-        self._server = _Server((host, port), api)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+    url: str
 
     @property
     def api_url(self) -> str:
@@ -108,6 +97,23 @@ class SandboxServer:
     def token_url(self) -> str:
         """What replaces `https://accounts.spotify.com/api/token`."""
         return f"{self.url}/api/token"
+
+
+class SandboxServer(SandboxAddress):
+    """Runs the sandbox on `host:port` (port 0 picks a free one) in a background thread.
+
+    Use as a context manager, or call `start()` and `stop()`.
+    """
+
+    def __init__(self, api: SandboxApi, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.api = api
+        self._server = _Server((host, port), api)
+        self._thread: threading.Thread | None = None
+
+    @property  # type: ignore[override]
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
 
     def user_refresh_token(self, client_id: str, client_secret: str, scope: str) -> str:
         """Walk /authorize as the sandbox user's browser would and return a refresh token.

@@ -337,86 +337,97 @@ API: tuple[Table, ...] = (
     ),
 )
 
-SOURCE_FILE = Column("source_file", "text", "The export file the row came from (its path inside the zip).")
-SOURCE_POSITION = Column("source_position", "bigint", "Zero-based position of the row in that file.")
-IMPORTED_AT = Column("imported_at", "timestamp", "When `tunelake import-history` read it (UTC).")
-# What `tunelake import-history` loads from Spotify's privacy export (ingestion/history). A stream
-# is identified by when it ended, what played and for how long: the same stream in two exports,
-# or twice in one, is one row in the warehouse.
+# What `tunelake import-history` loads from Spotify's privacy export (ingestion/history).
+
+
+def export_table(name: str, ended: str, ms_played_path: str, item_types: str, *columns: Column) -> Table:
+    """A table of the privacy export, its rows keyed and traced the same way.
+
+    A play is known by when it ended, what played and for how long: the same play in two
+    exports, or twice in one, is one row in the warehouse. Each row says which file and position
+    it came from.
+    """
+    return Table(
+        name,
+        doc(name),
+        ("ended_at", "item_key", "ms_played"),
+        (
+            Column("ended_at", "timestamp", ended),
+            Column("ms_played", "bigint", "Milliseconds actually played.", ms_played_path),
+            Column("item_type", "text", item_types),
+            Column("item_key", "text", doc("history_item_key")),
+            *columns,
+            Column("source_file", "text", "The export file the row came from (its path inside the zip)."),
+            Column("source_position", "bigint", "Zero-based position of the row in that file."),
+            Column("imported_at", "timestamp", "When `tunelake import-history` read it (UTC)."),
+        ),
+        # Loaded when a person imports an export: not a feed that goes stale.
+        loaded_at_field=None,
+    )
+
+
 EXPORT: tuple[Table, ...] = (
-    Table(
+    export_table(
         "history_streams",
-        doc("history_streams"),
-        ("ended_at", "item_key", "ms_played"),
-        (
-            Column("ended_at", "timestamp", "When the stream ended (UTC, to the second): the export's `ts`."),
-            Column("ms_played", "bigint", "Milliseconds actually played.", "ms_played"),
-            Column("item_type", "text", "`track`, `episode`, `audiobook`, or `unknown` when nothing says."),
-            Column("item_key", "text", doc("history_item_key")),
-            key("track", " From `spotify_track_uri`."),
-            Column(
-                "track_name",
-                "text",
-                "Track name; null for podcasts, some removed tracks.",
-                "master_metadata_track_name",
-            ),
-            Column(
-                "album_artist_name",
-                "text",
-                "The album's artist, not necessarily the track's.",
-                "master_metadata_album_artist_name",
-            ),
-            Column("album_name", "text", "Album name.", "master_metadata_album_album_name"),
-            Column("episode_id", "text", "Spotify id of the podcast episode, from `spotify_episode_uri`."),
-            Column("episode_name", "text", "Podcast episode name.", "episode_name"),
-            Column("show_name", "text", "Podcast show name.", "episode_show_name"),
-            Column("audiobook_uri", "text", "Spotify URI of the audiobook (exports from 2024 on).", "audiobook_uri"),
-            Column("audiobook_title", "text", "Audiobook title.", "audiobook_title"),
-            Column("audiobook_chapter_uri", "text", "Spotify URI of the chapter.", "audiobook_chapter_uri"),
-            Column("audiobook_chapter_title", "text", "Chapter title.", "audiobook_chapter_title"),
-            Column("platform", "text", doc("history_platform"), "platform"),
-            Column("conn_country", "text", "ISO 3166-1 alpha-2 country of the connection.", "conn_country"),
-            Column("reason_start", "text", "Why the stream started (`trackdone`, `clickrow`, ...).", "reason_start"),
-            Column("reason_end", "text", "Why it ended (`trackdone`, `fwdbtn`, `endplay`, ...).", "reason_end"),
-            Column("is_shuffle", "bool", "Whether shuffle was on.", "shuffle"),
-            Column(
-                "is_skipped",
-                "bool",
-                "The export's `skipped`: unreliable (all false for years in some accounts).",
-                "skipped",
-            ),
-            Column("is_offline", "bool", "Whether it played offline.", "offline"),
-            Column(
-                "offline_timestamp",
-                "bigint",
-                "When offline play began: epoch seconds or milliseconds, depending on the export.",
-                "offline_timestamp",
-            ),
-            Column("is_incognito", "bool", "Whether a private session was on.", "incognito_mode"),
-            SOURCE_FILE,
-            SOURCE_POSITION,
-            IMPORTED_AT,
+        "When the stream ended (UTC, to the second): the export's `ts`.",
+        "ms_played",
+        "`track`, `episode`, `audiobook`, or `unknown` when nothing says.",
+        key("track", " From `spotify_track_uri`."),
+        Column(
+            "track_name",
+            "text",
+            "Track name; null for podcasts, some removed tracks.",
+            "master_metadata_track_name",
         ),
-        loaded_at_field=None,
+        Column(
+            "album_artist_name",
+            "text",
+            "The album's artist, not necessarily the track's.",
+            "master_metadata_album_artist_name",
+        ),
+        Column("album_name", "text", "Album name.", "master_metadata_album_album_name"),
+        Column("episode_id", "text", "Spotify id of the podcast episode, from `spotify_episode_uri`."),
+        Column("episode_name", "text", "Podcast episode name.", "episode_name"),
+        Column("show_name", "text", "Podcast show name.", "episode_show_name"),
+        Column("audiobook_uri", "text", "Spotify URI of the audiobook (exports from 2024 on).", "audiobook_uri"),
+        Column("audiobook_title", "text", "Audiobook title.", "audiobook_title"),
+        Column("audiobook_chapter_uri", "text", "Spotify URI of the chapter.", "audiobook_chapter_uri"),
+        Column("audiobook_chapter_title", "text", "Chapter title.", "audiobook_chapter_title"),
+        # How it played: the export's own field names.
+        *(
+            Column(name, data_type, description, name)
+            for name, data_type, description in (
+                ("platform", "text", doc("history_platform")),
+                ("conn_country", "text", "ISO 3166-1 alpha-2 country of the connection."),
+                ("reason_start", "text", "Why the stream started (`trackdone`, `clickrow`, ...)."),
+                ("reason_end", "text", "Why it ended (`trackdone`, `fwdbtn`, `endplay`, ...)."),
+            )
+        ),
+        Column("is_shuffle", "bool", "Whether shuffle was on.", "shuffle"),
+        Column(
+            "is_skipped",
+            "bool",
+            "The export's `skipped`: unreliable (all false for years in some accounts).",
+            "skipped",
+        ),
+        Column("is_offline", "bool", "Whether it played offline.", "offline"),
+        Column(
+            "offline_timestamp",
+            "bigint",
+            "When offline play began: epoch seconds or milliseconds, depending on the export.",
+            "offline_timestamp",
+        ),
+        Column("is_incognito", "bool", "Whether a private session was on.", "incognito_mode"),
     ),
-    Table(
+    export_table(
         "history_account_plays",
-        doc("history_account_plays"),
-        ("ended_at", "item_key", "ms_played"),
-        (
-            Column("ended_at", "timestamp", "When the play ended (UTC, to the minute): the export's `endTime`."),
-            Column("ms_played", "bigint", "Milliseconds actually played.", "msPlayed"),
-            Column("item_type", "text", "`track` or `episode`."),
-            Column("item_key", "text", doc("history_item_key")),
-            Column("artist_name", "text", "Artist name (music files).", "artistName"),
-            Column("track_name", "text", "Track name (music files).", "trackName"),
-            Column("show_name", "text", "Podcast name (podcast files).", "podcastName"),
-            Column("episode_name", "text", "Episode name (podcast files).", "episodeName"),
-            SOURCE_FILE,
-            SOURCE_POSITION,
-            IMPORTED_AT,
-        ),
-        loaded_at_field=None,
+        "When the play ended (UTC, to the minute): the export's `endTime`.",
+        "msPlayed",
+        "`track` or `episode`.",
+        Column("artist_name", "text", "Artist name (music files).", "artistName"),
+        Column("track_name", "text", "Track name (music files).", "trackName"),
+        Column("show_name", "text", "Podcast name (podcast files).", "podcastName"),
+        Column("episode_name", "text", "Episode name (podcast files).", "episodeName"),
     ),
 )
 DECLARED: tuple[Table, ...] = API + EXPORT

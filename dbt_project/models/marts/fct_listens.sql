@@ -60,24 +60,24 @@ extended_listens as (
 
     select
         'extended_history' as source,
-        item_key || ':' || cast(ms_played as varchar) as listen_key,
-        item_type,
-        track_id,
-        episode_id,
-        track_name,
-        album_artist_name as artist_name,
-        album_name,
-        show_name,
-        episode_name,
-        platform,
-        conn_country,
-        reason_start,
-        reason_end,
-        ms_played,
-        is_skipped,
-        is_shuffle,
-        started_at,
-        ended_at
+        streams.item_key || ':' || cast(streams.ms_played as varchar) as listen_key,
+        streams.item_type,
+        streams.track_id,
+        streams.episode_id,
+        streams.track_name,
+        streams.album_artist_name as artist_name,
+        streams.album_name,
+        streams.show_name,
+        streams.episode_name,
+        streams.platform,
+        streams.conn_country,
+        streams.reason_start,
+        streams.reason_end,
+        streams.ms_played,
+        streams.is_skipped,
+        streams.is_shuffle,
+        streams.started_at,
+        streams.ended_at
     from streams
 
 ),
@@ -118,6 +118,7 @@ account_listens as (
         account_plays.ms_played,
         -- Account data says nothing of skips: under 30 s (Spotify's own threshold) is the signal.
         account_plays.ms_played < 30000 as is_skipped,
+        cast(null as boolean) as is_shuffle,
         account_plays.started_at,
         account_plays.ended_at
     from account_plays
@@ -139,27 +140,7 @@ export_listens as (
 
     select * from extended_listens
     union all
-    select
-        source,
-        listen_key,
-        item_type,
-        track_id,
-        episode_id,
-        track_name,
-        artist_name,
-        album_name,
-        show_name,
-        episode_name,
-        platform,
-        conn_country,
-        reason_start,
-        reason_end,
-        ms_played,
-        is_skipped,
-        cast(null as boolean) as is_shuffle,
-        started_at,
-        ended_at
-    from account_listens
+    select * from account_listens
 
 ),
 

@@ -24,12 +24,7 @@ renamed as (
         ms_played,
         source_position,
 
-        -- dates
-        {{ utc_date('ended_at') }} as ended_date,
-
-        -- timestamps
-        {{ dbt.dateadd('millisecond', '-1 * ms_played', 'ended_at') }} as started_at,
-        ended_at
+        {{ export_play_times() }}
 
     from source
 
@@ -37,13 +32,11 @@ renamed as (
 
 deduplicated as (
 
-    {{ one_row_per_key(
+    {{ one_row_per_export_play(
         'renamed',
-        key=['ended_at', 'item_key', 'ms_played'],
-        order_by='source_file, source_position',
-        columns=[
+        [
             'item_key', 'item_type', 'artist_name', 'track_name', 'show_name', 'episode_name',
-            'source_file', 'ms_played', 'source_position', 'ended_date', 'started_at', 'ended_at',
+            'source_file', 'ms_played', 'source_position',
         ],
     ) }}
 

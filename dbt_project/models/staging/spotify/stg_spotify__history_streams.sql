@@ -45,31 +45,22 @@ renamed as (
         coalesce(is_skipped, false)
         or (reason_end in ('fwdbtn', 'backbtn', 'endplay') and ms_played < 30000) as is_skipped,
 
-        -- dates
-        {{ utc_date('ended_at') }} as ended_date,
-
-        -- timestamps
-        {{ dbt.dateadd('millisecond', '-1 * ms_played', 'ended_at') }} as started_at,
-        ended_at
+        {{ export_play_times() }}
 
     from source
 
 ),
 
--- The warehouse merges on the same key; a raw zone read as it is (or a rebuilt one) may repeat it.
 deduplicated as (
 
-    {{ one_row_per_key(
+    {{ one_row_per_export_play(
         'renamed',
-        key=['ended_at', 'item_key', 'ms_played'],
-        order_by='source_file, source_position',
-        columns=[
+        [
             'item_key', 'track_id', 'episode_id', 'audiobook_uri', 'audiobook_chapter_uri',
-            'item_type', 'track_name', 'album_artist_name', 'album_name', 'episode_name', 'show_name',
-            'audiobook_title', 'audiobook_chapter_title', 'platform', 'conn_country',
+            'item_type', 'track_name', 'album_artist_name', 'album_name', 'episode_name',
+            'show_name', 'audiobook_title', 'audiobook_chapter_title', 'platform', 'conn_country',
             'reason_start', 'reason_end', 'source_file', 'ms_played', 'source_position',
             'is_shuffle', 'is_offline', 'is_incognito', 'is_skipped_reported', 'is_skipped',
-            'ended_date', 'started_at', 'ended_at',
         ],
     ) }}
 
