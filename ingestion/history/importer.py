@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -12,6 +13,7 @@ from typing import IO, Any
 
 import dlt
 import ijson
+from dlt.common.destination.exceptions import DestinationException
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract import DltResource
 
@@ -28,6 +30,8 @@ from ingestion.pipeline import (
     warehouse_pipeline,
 )
 from ingestion.spotify import tables
+
+logger = logging.getLogger(__name__)
 
 # Bytes looked at to tell a JSON array from anything else.
 PEEK = 64
@@ -72,7 +76,8 @@ class ImportSummary:
 
     files: list[FileReport] = field(default_factory=list)
     # Rows each history table gained in the warehouse; the rest of what was kept was there already.
-    new_rows: dict[str, int] = field(default_factory=dict)
+    # None where the warehouse could not be counted.
+    new_rows: dict[str, int] | None = None
     raw_rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -81,8 +86,8 @@ class ImportSummary:
         return sum(f.kept for f in self.files)
 
     @property
-    def duplicates(self) -> int:
-        return self.kept - sum(self.new_rows.values())
+    def duplicates(self) -> int | None:
+        return None if self.new_rows is None else self.kept - sum(self.new_rows.values())
 
     @property
     def complete(self) -> bool:
@@ -93,9 +98,12 @@ class ImportSummary:
         lines = [f"Import finished in {self.seconds:.1f} s. Files:"]
         lines += [f.format_line() for f in self.files] or ["  (no listening history found)"]
         rejected = sum(sum(f.rejected.values()) for f in self.files)
+        read = f"In all: {sum(f.read for f in self.files):,} rows read, {self.kept:,} kept, {rejected:,} rejected"
+        if self.new_rows is None:
+            lines.append(f"{read}; the warehouse merged them on each play's key (its new rows were not counted).")
+            return "\n".join(lines)
         lines.append(
-            f"In all: {sum(f.read for f in self.files):,} rows read, {self.kept:,} kept, {rejected:,} rejected; "
-            f"{sum(self.new_rows.values()):,} new in the warehouse, {self.duplicates:,} already there "
+            f"{read}; {sum(self.new_rows.values()):,} new in the warehouse, {self.duplicates:,} already there "
             "(the same stream in another file, export or import)."
         )
         lines += [f"  {count:>9,}  {table}" for table, count in sorted(self.new_rows.items())]
@@ -122,7 +130,8 @@ def import_history(
     before = _history_counts(settings_)
     load_warehouse(settings_, RunSummary())
     after = _history_counts(settings_)
-    summary.new_rows = {table: after[table] - before[table] for table in after}
+    if before is not None and after is not None:
+        summary.new_rows = {table: after[table] - before[table] for table in after}
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -213,8 +222,12 @@ def _short(error: Exception) -> str:
     return str(error).splitlines()[0][:160] if str(error) else type(error).__name__
 
 
-def _history_counts(settings_: Settings) -> dict[str, int]:
-    """Rows of each history table in the warehouse (0 before the first import)."""
+def _history_counts(settings_: Settings) -> dict[str, int] | None:
+    """Rows of each history table in the warehouse (0 before the first import).
+
+    None where the warehouse cannot be counted through dlt's SQL client (a filesystem warehouse,
+    Trino's, whose client needs a DuckDB extension that cannot be downloaded offline).
+    """
     pipeline = warehouse_pipeline(settings_)
     counts = {}
     for table in sorted({fmt.table for fmt in Format}):
@@ -226,4 +239,7 @@ def _history_counts(settings_: Settings) -> dict[str, int]:
                 counts[table] = int(found[0])
         except DatabaseUndefinedRelation:
             counts[table] = 0
+        except DestinationException as error:
+            logger.info("the warehouse's history tables could not be counted: %s", type(error).__name__)
+            return None
     return counts
