@@ -14,10 +14,7 @@ connector in retries (see tests/standins/fakesnow).
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-import sys
 from datetime import UTC, date
 from pathlib import Path
 
@@ -28,12 +25,12 @@ import yaml
 from ingestion.config import Settings
 from ingestion.pipeline import RunSummary, load_warehouse
 from ingestion.transform import DBT_PROJECT_DIR, MARTS, run_dbt
+from tests.dbt.builds import dbt_results, kinds, not_passed
 from tests.standins.fakesnow import ACCOUNT_DEFAULT_TIME_ZONE, DATABASE, fakesnow_server, prepare_dbt_project
 from tests.standins.fakesnow.dlt_compat import fakesnow_destination
 from tests.support import comparable_rows, ingest_days
 
 DAYS = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
-DBT = Path(sys.executable).parent / "dbt"
 BUILD_SECONDS = 300
 
 
@@ -65,30 +62,7 @@ def project(fakesnow, raw_tables, tmp_path_factory):
 
 def dbt(project: Path, *args: str) -> tuple[int, list[dict]]:
     """Run one dbt command on the copy; its exit code and the per-node results it wrote."""
-    results_file = project / "target" / "run_results.json"
-    results_file.unlink(missing_ok=True)
-    command = [str(DBT), *args, "--project-dir", str(project), "--profiles-dir", str(project), "--target", "snowflake"]
-    finished = subprocess.run(command, capture_output=True, text=True, timeout=BUILD_SECONDS, check=False)
-    results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
-    if not results:
-        raise AssertionError(f"dbt {' '.join(args)} wrote no results:\n{finished.stdout[-3000:]}")
-    return finished.returncode, results
-
-
-def not_passed(results: list[dict]) -> list[tuple[str, str, str]]:
-    return [
-        (r["unique_id"], r["status"], (r["message"] or "")[:300])
-        for r in results
-        if r["status"] not in ("success", "pass", "no-op")
-    ]
-
-
-def kinds(results: list[dict]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for result in results:
-        kind = result["unique_id"].split(".")[0]
-        counts[kind] = counts.get(kind, 0) + 1
-    return counts
+    return dbt_results(project, "snowflake", *args, timeout=BUILD_SECONDS)
 
 
 def mart_counts(server) -> dict[str, int]:
