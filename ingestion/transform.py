@@ -32,6 +32,12 @@ MARTS = (
     "fct_plays",
     "fct_listening_daily",
     "fct_listens",
+    "fct_listens_daily",
+    "fct_listens_hourly",
+    "fct_listening_sessions",
+    "fct_first_listens",
+    "fct_listening_yearly_top",
+    "fct_listening_yearly",
 )
 
 

@@ -1,25 +1,51 @@
 {#
-    The UTC day of a timestamp loaded in UTC. A plain cast takes the day in the session's zone
-    wherever the timestamp carries one:
-    - Athena and Trino: the raw timestamps have no zone (UTC by convention), so a cast is the UTC day.
+    The UTC time of a timestamp loaded in UTC, and its day, hour and weekday. Reading a zoned
+    timestamp as it is gives the session's zone wherever the timestamp carries one:
+    - Athena and Trino: the raw timestamps have no zone (UTC by convention), or carry UTC itself.
     - DuckDB: a TIMESTAMP WITH TIME ZONE casts in the session's zone, the machine's local one.
     - Snowflake: the loader writes TIMESTAMP_TZ (UTC offsets), but a TIMESTAMP_LTZ column (loaded
       before tunelake chose TZ, or by another tool) casts in the session's TIMEZONE, which is
       America/Los_Angeles on an account that sets none: 02:00 UTC would be the day before.
       Converting to UTC first is right for both.
 #}
+{% macro utc_timestamp(timestamp) -%}
+    {{ return(adapter.dispatch('utc_timestamp', 'tunelake')(timestamp)) }}
+{%- endmacro %}
+
+{% macro default__utc_timestamp(timestamp) -%}
+    {{ timestamp }}
+{%- endmacro %}
+
+{% macro duckdb__utc_timestamp(timestamp) -%}
+    timezone('UTC', {{ timestamp }})
+{%- endmacro %}
+
+{% macro snowflake__utc_timestamp(timestamp) -%}
+    convert_timezone('UTC', {{ timestamp }})
+{%- endmacro %}
+
 {% macro utc_date(timestamp) -%}
-    {{ return(adapter.dispatch('utc_date', 'tunelake')(timestamp)) }}
+    cast({{ utc_timestamp(timestamp) }} as date)
 {%- endmacro %}
 
-{% macro default__utc_date(timestamp) -%}
-    cast({{ timestamp }} as date)
+{# 0 to 23. #}
+{% macro utc_hour(timestamp) -%}
+    cast(extract(hour from {{ utc_timestamp(timestamp) }}) as integer)
 {%- endmacro %}
 
-{% macro duckdb__utc_date(timestamp) -%}
-    cast(timezone('UTC', {{ timestamp }}) as date)
+{# ISO weekday of a date: 1 is Monday, 7 is Sunday (engines number `dow` differently). #}
+{% macro iso_weekday(day) -%}
+    {{ return(adapter.dispatch('iso_weekday', 'tunelake')(day)) }}
 {%- endmacro %}
 
-{% macro snowflake__utc_date(timestamp) -%}
-    cast(convert_timezone('UTC', {{ timestamp }}) as date)
+{% macro default__iso_weekday(day) -%}
+    cast(day_of_week({{ day }}) as integer)
+{%- endmacro %}
+
+{% macro duckdb__iso_weekday(day) -%}
+    cast(isodow({{ day }}) as integer)
+{%- endmacro %}
+
+{% macro snowflake__iso_weekday(day) -%}
+    cast(dayofweekiso({{ day }}) as integer)
 {%- endmacro %}
