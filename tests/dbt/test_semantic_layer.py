@@ -14,14 +14,16 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from ingestion.config import Settings
+from ingestion.history.importer import import_history
 from ingestion.transform import DBT_PROJECT_DIR, PROFILES_TEMPLATE
+from sandbox import export as exports
 from tests.support import ingest_days
 
 BIN = Path(sys.executable).parent
@@ -41,6 +43,8 @@ SEMANTIC_MODELS = {
     "playlist_tracks",
     "playlists",
     "plays",
+    "listens",
+    "sessions",
 }
 METRICS = {
     "avg_track_signal_score": "simple",
@@ -75,6 +79,14 @@ METRICS = {
     "catalog_artists": "cumulative",
     "catalog_albums": "cumulative",
     "catalog_tracks_per_album": "derived",
+    "listens": "simple",
+    "listening_minutes": "simple",
+    "skips": "simple",
+    "listens_with_skip_known": "simple",
+    "skip_rate": "ratio",
+    "listening_sessions": "simple",
+    "session_minutes": "simple",
+    "minutes_per_session": "ratio",
 }
 # Spotify's popularity: the development-tier sandbox withholds it, as the real API does.
 NULL_IN_DEVELOPMENT_MODE = {"avg_track_popularity"}
@@ -84,6 +96,7 @@ SAVED_QUERIES = {
     "daily_playlist_reach",
     "daily_listening",
     "catalog_growth",
+    "listening_history",
 }
 
 # Each metric per UTC day, from the marts, for the days it has a value. `days` is every day of
@@ -144,6 +157,19 @@ BY_DAY = {
         join marts.fct_listening_daily as listening
             on listening.played_date between days.day - 6 and days.day
         group by 1
+    """,
+    "listens": "select ended_date, count(*) from marts.fct_listens group by 1",
+    "listening_minutes": "select ended_date, sum(ms_played) / 60000 from marts.fct_listens group by 1",
+    "skip_rate": """
+        select ended_date, count(*) filter (where is_skipped) / nullif(count(is_skipped), 0)
+        from marts.fct_listens group by 1
+    """,
+    "skips": "select ended_date, count(*) filter (where is_skipped) from marts.fct_listens group by 1",
+    "listens_with_skip_known": "select ended_date, count(is_skipped) from marts.fct_listens group by 1",
+    "listening_sessions": "select session_started_date, count(*) from marts.fct_listening_sessions group by 1",
+    "session_minutes": "select session_started_date, sum(duration_minutes) from marts.fct_listening_sessions group by 1",
+    "minutes_per_session": """
+        select session_started_date, sum(duration_minutes) / count(*) from marts.fct_listening_sessions group by 1
     """,
     "new_tracks": NEW.format(kind="track"),
     "new_artists": NEW.format(kind="artist"),
@@ -314,12 +340,18 @@ def test_a_broken_definition_fails_dbt_parse_with_an_error_naming_it(tmp_path, o
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> tuple[Path, Path]:
-    """Three development-tier sandbox days with the user's listening, built by dbt: (project, warehouse)."""
+    """Three development-tier sandbox days with the user's listening and an export over the window, built."""
     root = tmp_path_factory.mktemp("semantic")
     settings = Settings(
         raw_zone_url=str(root / "raw"), duckdb_path=str(root / "tunelake.duckdb"), pipelines_dir=str(root / "pipelines")
     )
     ingest_days(settings, DAYS)
+    # Export streams every 3 hours through the window, so the whole-history metrics have minutes and skips.
+    streams = [
+        stream | {"ts": f"{datetime(2026, 10, 26, tzinfo=UTC) + timedelta(hours=3 * n):%Y-%m-%dT%H:%M:%SZ}"}
+        for n, stream in enumerate(exports.extended(120))
+    ]
+    assert import_history(settings, [exports.write_zip(root / "export.zip", {"endsong_0.json": streams})]).complete
     project = project_copy(root)
     warehouse = Path(settings.duckdb_path)
     finished = dbt(project, warehouse, "build", "--quiet")
@@ -440,7 +472,7 @@ def test_the_time_spine_has_every_day_once(built):
         days, first, last, distinct = con.sql(
             "select count(*), min(date_day), max(date_day), count(distinct date_day) from marts.time_spine_daily"
         ).fetchone()
-    assert (first, last) == (date(2020, 1, 1), date(2039, 12, 31))
+    assert (first, last) == (date(2008, 1, 1), date(2039, 12, 31))
     assert days == distinct == (last - first).days + 1
 
 

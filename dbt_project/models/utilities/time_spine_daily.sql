@@ -1,8 +1,9 @@
 {#
-    One row per UTC day from 2020-01-01 through 2039-12-31: MetricFlow's daily time spine, for
-    cumulative metrics, offsets and days without data. Plain SQL rather than dbt.date_spine,
-    which asks the warehouse for the number of days at compile time and so cannot compile
-    offline (the Snowflake and Athena checks); 10^4 offsets cover the 7,305 days.
+    One row per UTC day from 2008-01-01 (Spotify opened that year; a privacy export can reach
+    back that far) through 2039-12-31: MetricFlow's daily time spine, for cumulative metrics,
+    offsets and days without data. Plain SQL rather than dbt.date_spine, which asks the warehouse
+    for the number of days at compile time and so cannot compile offline (the Snowflake and Athena
+    checks); 10^5 offsets cover the 11,688 days.
 #}
 
 with
@@ -37,19 +38,21 @@ day_offsets as (
         ones.digit
         + 10 * tens.digit
         + 100 * hundreds.digit
-        + 1000 * thousands.digit as day_offset
+        + 1000 * thousands.digit
+        + 10000 * ten_thousands.digit as day_offset
 
     from digits as ones
     cross join digits as tens
     cross join digits as hundreds
     cross join digits as thousands
+    cross join digits as ten_thousands
 
 ),
 
 days as (
 
     select
-        cast({{ dbt.dateadd('day', 'day_offset', "cast('2020-01-01' as date)") }} as date) as date_day
+        cast({{ dbt.dateadd('day', 'day_offset', "cast('2008-01-01' as date)") }} as date) as date_day
 
     from day_offsets
 
