@@ -1,7 +1,7 @@
 """tunelake dashboard: `streamlit run dashboard/app.py` (or `make dashboard`) over the dbt marts.
 
-Four pages read the marts of the configured target (see `dashboard.warehouse`): the catalog,
-popularity trends, playlist reach and the user's own listening.
+Five pages read the marts of the configured target (see `dashboard.warehouse`): the catalog,
+popularity trends, playlist reach, the user's recent listening and their whole listening history.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dashboard import filters, queries
-from dashboard.views import catalog, listening, playlists, trends
+from dashboard.views import catalog, history, listening, playlists, trends
 from dashboard.warehouse import WarehouseUnavailableError, configured_target
 
 # An emoji icon becomes an inline SVG; a :material: one would be fetched from fonts.gstatic.com.
@@ -27,6 +27,7 @@ PAGES = [
     st.Page(trends.page, title="Popularity trends", icon=":material/trending_up:", url_path="trends"),
     st.Page(playlists.page, title="Playlist reach", icon=":material/queue_music:", url_path="playlists"),
     st.Page(listening.page, title="My listening", icon=":material/headphones:", url_path="listening"),
+    st.Page(history.page, title="Listening history", icon=":material/history:", url_path="history"),
 ]
 
 

@@ -88,7 +88,7 @@ def bar_height(rows: int) -> int:
 
 def lines_over_time(
     frame: pd.DataFrame,
-    x: str,
+    x: str | alt.X,
     y: str,
     series: str,
     y_title: str,
@@ -98,7 +98,8 @@ def lines_over_time(
 ) -> alt.Chart | None:
     """One line per series, points on every day so that short histories still read as data.
 
-    Clicking a legend entry brings its line forward; `reverse_y` puts rank 1 at the top.
+    Clicking a legend entry brings its line forward; `reverse_y` puts rank 1 at the top. `x` is
+    a field of days, or an axis of its own.
     """
     if frame.empty:
         return None
@@ -108,7 +109,7 @@ def lines_over_time(
         alt.Chart(frame)
         .mark_line(point=alt.OverlayMarkDef(size=60, filled=True), strokeWidth=2.5)
         .encode(
-            x=day_axis(x),
+            x=day_axis(x) if isinstance(x, str) else x,
             y=alt.Y(f"{y}:Q", title=y_title, scale=scale),
             color=alt.Color(
                 f"{series}:N",

@@ -113,6 +113,33 @@ SQL: dict[str, str] = {
         where plays.played_date between {start} and {end}
     """,
     "play_total": "select count(*) as play_count from marts.fct_plays",
+    # ---- listening history (the privacy export and the API's plays, each play once)
+    "history_total": "select count(*) as listen_count from marts.fct_listens",
+    "history_daily": """
+        select listened_date, play_count, minutes_played, music_minutes_played
+        from marts.fct_listens_daily
+    """,
+    "history_hours": """
+        select iso_weekday, hour_of_day, sum(play_count) as play_count, sum(minutes_played) as minutes_played
+        from marts.fct_listens_hourly
+        group by iso_weekday, hour_of_day
+    """,
+    "history_discoveries": """
+        select first_listened_date, discovery_kind, count(*) as discovered
+        from marts.fct_first_listens
+        group by first_listened_date, discovery_kind
+    """,
+    "history_years": """
+        select
+            listened_year, play_count, minutes_played, music_minutes_played, other_minutes_played,
+            top_artist_name, top_track_name, top_track_artist_name, new_artist_count, new_track_count,
+            listening_day_count, longest_streak_days, skip_rate
+        from marts.fct_listening_yearly
+    """,
+    "history_top": """
+        select listened_year, item_kind, yearly_rank, artist_name, track_name, play_count, minutes_played
+        from marts.fct_listening_yearly_top
+    """,
 }
 
 

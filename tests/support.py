@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import duckdb
@@ -15,6 +15,7 @@ from ingestion.pipeline import ingest
 from ingestion.spotify import SpotifySource, Tracked, parse_tracked, spotify, tables
 from ingestion.transform import MARTS, run_dbt
 from sandbox import Catalog, SandboxApi, SandboxServer
+from sandbox import export as exports
 from tests.conftest import LOOPBACK_REDIRECT, authorization_code
 
 DAY = date(2026, 11, 1)
@@ -78,6 +79,13 @@ def source_for(server: SandboxServer, user: bool = False, tier: str = "auto", **
         retry_base=0.05,
         **options,
     )
+
+
+def streams_every(first: datetime, step: timedelta, count: int) -> list[dict]:
+    """`count` generated export streams (`sandbox.export.extended`), the n-th ending at `first` + n x `step`."""
+    return [
+        stream | {"ts": f"{first + n * step:%Y-%m-%dT%H:%M:%SZ}"} for n, stream in enumerate(exports.extended(count))
+    ]
 
 
 def stats(server: SandboxServer) -> dict[tuple[str, int], int]:

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,12 +27,15 @@ import yaml
 from dashboard.queries import SQL, render
 from dashboard.warehouse import WarehouseUnavailableError, configured_target, normalized
 from ingestion.config import Settings
+from ingestion.history.importer import import_history
 from ingestion.transform import DBT_PROJECT_DIR
+from sandbox import export as exports
 from tests.browser import artifact, chromium_driver
 from tests.dashboard_server import WAIT_SECONDS, dbt_build, start_dashboard, stop
-from tests.support import ingest_days
+from tests.support import ingest_days, streams_every
 
 DAYS = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
+HISTORY_START = datetime(2023, 12, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ PAGES = [
     Page("trends", "trends", "Popularity trends", 5),
     Page("playlists", "playlists", "Playlist reach", 4),
     Page("listening", "listening", "My listening", 5),
+    Page("history", "history", "Listening history", 6),
 ]
 
 # Per chart, how much vega has drawn: its data mark items (SVG), or its painted pixels (canvas).
@@ -73,12 +77,14 @@ RUNNING = '[data-testid="stStatusWidget"]'
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
-    """Marts built from three development-tier sandbox days, with the user's listening."""
+    """Marts built from three development-tier sandbox days, with the user's listening and three years of export."""
     root = tmp_path_factory.mktemp("dashboard")
     settings = Settings(
         raw_zone_url=str(root / "raw"), duckdb_path=str(root / "tunelake.duckdb"), pipelines_dir=str(root / "pipelines")
     )
     ingest_days(settings, DAYS)
+    streams = streams_every(HISTORY_START, timedelta(hours=11), 2_400)  # about three years
+    assert import_history(settings, [exports.write_zip(root / "export.zip", {"endsong_0.json": streams})]).complete
     dbt_build(Path(settings.duckdb_path), root)
     return Path(settings.duckdb_path)
 
@@ -153,14 +159,19 @@ def error_texts(driver) -> list[str]:
     return [element.text for element in driver.find_elements(By.CSS_SELECTOR, ERRORS)]
 
 
-def metric(driver, label: str) -> str:
+def metric(driver, label: str, index: int = 0) -> str:
+    """The value of the page's `index`-th metric labelled `label`."""
     from selenium.webdriver.common.by import By
 
-    for element in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stMetric"]'):
+    values = [
+        element.find_element(By.CSS_SELECTOR, '[data-testid="stMetricValue"]').text.strip()
+        for element in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stMetric"]')
         # The label's first line is its icon, a Material Symbols ligature such as `music_note`.
-        if element.find_element(By.CSS_SELECTOR, '[data-testid="stMetricLabel"]').text.splitlines()[-1] == label:
-            return element.find_element(By.CSS_SELECTOR, '[data-testid="stMetricValue"]').text.strip()
-    raise AssertionError(f"no metric {label!r}")
+        if element.find_element(By.CSS_SELECTOR, '[data-testid="stMetricLabel"]').text.splitlines()[-1] == label
+    ]
+    if len(values) <= index:
+        raise AssertionError(f"no metric {label!r} (number {index + 1})")
+    return values[index]
 
 
 def chart_labels(driver) -> str:
@@ -252,6 +263,30 @@ def test_choosing_an_artist_narrows_every_page_and_follows_to_the_next(dashboard
     assert error_texts(browser) == []
     selected = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebar"] [data-testid="stMultiSelect"]')
     assert name in selected[0].text
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_the_listening_history_spans_the_years_and_recaps_the_one_chosen(dashboard, browser, warehouse):
+    from selenium.webdriver.common.by import By
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        listens = con.sql("select count(*) from marts.fct_listens").fetchone()[0]
+        years = con.sql("select listened_year, play_count from marts.fct_listening_yearly order by 1").fetchall()
+    assert [year for year, _ in years] == [2023, 2024, 2025, 2026]
+
+    open_page(browser, f"{dashboard.url}/history", "Listening history", 6)
+    assert error_texts(browser) == []
+    assert metric(browser, "Plays") == f"{listens:,}"
+    captions = [
+        caption.text for caption in browser.find_elements(By.CSS_SELECTOR, '[data-testid="stCaptionContainer"]')
+    ]
+    assert any("Dec 2023 to" in caption for caption in captions), captions
+    # The year in review opens on the latest year; the table lists every year.
+    assert metric(browser, "Plays", index=1) == f"{years[-1][1]:,}"
+    table = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')
+    assert table
+    browser.save_screenshot(str(artifact("dashboard-history.png")))
 
 
 @pytest.mark.e2e

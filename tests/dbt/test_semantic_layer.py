@@ -24,7 +24,7 @@ from ingestion.config import Settings
 from ingestion.history.importer import import_history
 from ingestion.transform import DBT_PROJECT_DIR, PROFILES_TEMPLATE
 from sandbox import export as exports
-from tests.support import ingest_days
+from tests.support import ingest_days, streams_every
 
 BIN = Path(sys.executable).parent
 SEMANTIC_YAML = Path("models") / "marts" / "_marts__semantic.yml"
@@ -167,7 +167,9 @@ BY_DAY = {
     "skips": "select ended_date, count(*) filter (where is_skipped) from marts.fct_listens group by 1",
     "listens_with_skip_known": "select ended_date, count(is_skipped) from marts.fct_listens group by 1",
     "listening_sessions": "select session_started_date, count(*) from marts.fct_listening_sessions group by 1",
-    "session_minutes": "select session_started_date, sum(duration_minutes) from marts.fct_listening_sessions group by 1",
+    "session_minutes": """
+        select session_started_date, sum(duration_minutes) from marts.fct_listening_sessions group by 1
+    """,
     "minutes_per_session": """
         select session_started_date, sum(duration_minutes) / count(*) from marts.fct_listening_sessions group by 1
     """,
@@ -347,10 +349,7 @@ def built(tmp_path_factory) -> tuple[Path, Path]:
     )
     ingest_days(settings, DAYS)
     # Export streams every 3 hours through the window, so the whole-history metrics have minutes and skips.
-    streams = [
-        stream | {"ts": f"{datetime(2026, 10, 26, tzinfo=UTC) + timedelta(hours=3 * n):%Y-%m-%dT%H:%M:%SZ}"}
-        for n, stream in enumerate(exports.extended(120))
-    ]
+    streams = streams_every(datetime(2026, 10, 26, tzinfo=UTC), timedelta(hours=3), 120)
     assert import_history(settings, [exports.write_zip(root / "export.zip", {"endsong_0.json": streams})]).complete
     project = project_copy(root)
     warehouse = Path(settings.duckdb_path)
