@@ -137,3 +137,38 @@ def test_the_yearly_recap_counts_minutes_discoveries_streaks_and_skips(marts):
         ("track", 2, "Song 0", 2, 6.7),
         ("track", 3, "Song 2", 1, 0.2),
     ]
+
+
+def test_account_data_that_repeats_the_extended_history_adds_only_the_plays_it_alone_has(tmp_path):
+    """Account data is minute-precise and names only: the same play within 90 s is the stream."""
+    settings = Settings(
+        raw_zone_url=str(tmp_path / "raw"),
+        duckdb_path=str(tmp_path / "tunelake.duckdb"),
+        pipelines_dir=str(tmp_path / "pipelines"),
+    )
+    streams = [stream(at("2025-03-01 10:00:00"), FULL, 0), stream(at("2025-03-01 10:04:00"), FULL, 1)]
+    music = exports.account_music(3)
+    for play, end_time in zip(music, ["2025-03-01 10:00", "2025-03-01 10:05", "2025-03-01 10:09"], strict=True):
+        play["endTime"] = end_time
+    podcast = exports.account_podcasts(1)
+    podcast[0]["endTime"] = "2025-03-01 12:00"
+    files = {
+        "Spotify Extended Streaming History/Streaming_History_Audio_2025.json": streams,
+        "MyData/StreamingHistory_music_0.json": music,
+        "MyData/StreamingHistory_podcast_0.json": podcast,
+    }
+    assert import_history(settings, [exports.write_zip(tmp_path / "export.zip", files)]).complete
+    assert run_dbt(["build"], settings=settings).success
+    with duckdb.connect(settings.duckdb_path) as con:
+        listens = con.sql(
+            "select source, item_type, coalesce(track_name, episode_name), is_resolved "
+            "from marts.fct_listens order by ended_at"
+        ).fetchall()
+    # Song 0 at 10:00 and Song 1 at 10:05 (60 s after the stream's 10:04:00) are the streams;
+    # Song 2 at 10:09 and the episode only the account data has. No known track is called Song 2.
+    assert listens == [
+        ("extended_history", "track", "Song 0", True),
+        ("extended_history", "track", "Song 1", True),
+        ("account_data", "track", "Song 2", False),
+        ("account_data", "episode", "Episode 0", False),
+    ]
