@@ -337,6 +337,18 @@ class Catalog:
     def track_duration_ms(self, track: int) -> int:
         return 90_000 + _mix(self.seed, 18, track) % 330_000
 
+    def episode_show(self, episode: int) -> int:
+        return episode % self.show_count
+
+    def episode_name(self, episode: int) -> str:
+        return f"Episode {episode + 1}"
+
+    def show_name(self, show: int) -> str:
+        return f"Sandbox Show {show + 1}"
+
+    def episode_duration_ms(self, episode: int) -> int:
+        return 1_800_000 + episode * 1000
+
     def track_explicit(self, track: int) -> bool:
         return _mix(self.seed, 19, track) % 6 == 0
 
