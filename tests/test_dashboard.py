@@ -27,6 +27,7 @@ import yaml
 from dashboard.queries import SQL, render
 from dashboard.warehouse import WarehouseUnavailableError, configured_target, normalized
 from ingestion.config import Settings
+from ingestion.history.importer import import_history
 from ingestion.transform import DBT_PROJECT_DIR
 from tests.browser import artifact, chromium_driver
 from tests.dashboard_server import WAIT_SECONDS, dbt_build, start_dashboard, stop
@@ -73,12 +74,13 @@ RUNNING = '[data-testid="stStatusWidget"]'
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
-    """Marts built from three development-tier sandbox days, with the user's listening."""
+    """Marts built from three development-tier sandbox days, with the user's listening and export, as the demo's."""
     root = tmp_path_factory.mktemp("dashboard")
     settings = Settings(
         raw_zone_url=str(root / "raw"), duckdb_path=str(root / "tunelake.duckdb"), pipelines_dir=str(root / "pipelines")
     )
-    ingest_days(settings, DAYS)
+    ingest_days(settings, DAYS, export_to=root / "my_spotify_data.zip")
+    assert import_history(settings, [root / "my_spotify_data.zip"]).complete
     dbt_build(Path(settings.duckdb_path), root)
     return Path(settings.duckdb_path)
 
@@ -375,6 +377,17 @@ def test_every_query_is_valid_trino_for_athena_and_parses_as_snowflake():
 def test_a_duckdb_only_query_fails_the_portability_check():
     duckdb_only = SQL["tracks"].replace("from marts.dim_tracks", "from marts.dim_tracks group by all")
     assert not trino_sql_validator.validate(duckdb_only, dialect="trino").valid
+
+
+@pytest.mark.e2e
+def test_the_demo_marts_hold_years_of_listening(warehouse):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        years, sources = con.sql(
+            "select count(distinct extract(year from ended_date)), count(distinct source) from marts.fct_listens"
+        ).fetchone()
+    # Three years of the export before the last day, and the API's plays of that day.
+    assert years >= 3
+    assert sources == 2
 
 
 @pytest.mark.e2e
