@@ -41,10 +41,18 @@ class Episode:
     uri: str | None
 
 
+@dataclass(frozen=True)
+class Audiobook:
+    title: str | None
+    uri: str | None
+    chapter_uri: str | None
+    chapter_title: str | None
+
+
 def stream(
     ended: datetime,
     ms_played: int,
-    item: Track | Episode,
+    item: Track | Episode | Audiobook,
     *,
     old: bool,
     platform: str,
@@ -55,8 +63,12 @@ def stream(
     conn_country: str = "DE",
     offline: bool = False,
     offline_timestamp: int | None = 0,
+    audiobook_fields: bool = False,
 ) -> dict[str, Any]:
-    """One extended-history row, with the personal fields of its generation (`old`: `endsong` files)."""
+    """One extended-history row, with the personal fields of its generation (`old`: `endsong` files).
+
+    `audiobook_fields` adds the fields exports carry from 2024 on (null but for an audiobook).
+    """
     row: dict[str, Any] = {
         "ts": ended.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "platform": platform,
@@ -81,7 +93,16 @@ def stream(
         row |= {"username": USERNAME, "ip_addr_decrypted": IP_OLD, "user_agent_decrypted": USER_AGENT}
     else:
         row["ip_addr"] = IP_NEW
-    if isinstance(item, Episode):
+    if audiobook_fields or isinstance(item, Audiobook):
+        row |= dict.fromkeys(("audiobook_title", "audiobook_uri", "audiobook_chapter_uri", "audiobook_chapter_title"))
+    if isinstance(item, Audiobook):
+        row |= {
+            "audiobook_title": item.title,
+            "audiobook_uri": item.uri,
+            "audiobook_chapter_uri": item.chapter_uri,
+            "audiobook_chapter_title": item.chapter_title,
+        }
+    elif isinstance(item, Episode):
         row |= {"episode_name": item.name, "episode_show_name": item.show, "spotify_episode_uri": item.uri}
     else:
         row |= {

@@ -5,9 +5,9 @@ asked for on a day holds every day before it (Spotify prepares it over days, so 
 it). Its music streams are the plays `Listener.plays_on` gives, the ones recently played serves:
 same track, `ts` at or seconds after `played_at` when the API saw the end, `ms_played` after it
 when the API saw the start, and for a few a pause of minutes (EXPORT-FORMATS §3). What the API
-never shows is there too: plays under 30 s (recently played lists none), podcasts, and the quirks
-of real exports (overlapping streams, null names, `skipped` false for years, personal fields,
-old `endsong` files, account data to the minute with names only).
+never shows is there too: plays under 30 s (recently played lists none), podcasts, audiobooks,
+and the quirks of real exports (overlapping streams, null names, `skipped` false for years,
+personal fields, old `endsong` files, account data to the minute with names only).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sandbox.catalog import Catalog, _mix, _unit
-from sandbox.export import Episode, Track, account_music_play, account_podcast_play, stream, zip_bytes
+from sandbox.export import Audiobook, Episode, Track, account_music_play, account_podcast_play, stream, zip_bytes
 from sandbox.listener import TASTE_SIZE, Listener, Play
 
 EXPORT_DAYS = 3 * 365
@@ -39,6 +39,7 @@ MISSING_NAMES_SHARE = 0.015  # older track streams with a URI but no names
 UNKNOWN_SHARE = 0.05  # older skipped streams of removed tracks: no names, no URI
 OFFLINE_SHARE = 0.03
 TRAVEL_DAY_SHARE = 0.04
+AUDIOBOOK_DAY_SHARE = 0.02  # in the new generation's files only: old exports had no audiobook fields
 MIN_COUNTED_MS = 30_000  # Spotify counts a stream, and recently played lists it, from 30 s
 
 _STARTS = ("trackdone", "trackdone", "clickrow", "playbtn", "appload", "remote")
@@ -64,6 +65,7 @@ class Stream:
     # A track without its names (`unknown`: without its URI too), as some removed tracks come.
     names_missing: bool = False
     unknown: bool = False
+    chapter: int | None = None  # of an audiobook
 
     @property
     def started(self) -> datetime:
@@ -74,10 +76,13 @@ class Stream:
         return self.reason_end in ("fwdbtn", "backbtn") and self.ms_played < MIN_COUNTED_MS
 
 
-def streams_on(listener: Listener, day: date, with_null_names: bool = False) -> list[Stream]:
+def streams_on(
+    listener: Listener, day: date, with_null_names: bool = False, with_audiobooks: bool = False
+) -> list[Stream]:
     """The day's streams, in the order they ended: its plays, the skips before some, a podcast some days.
 
-    `with_null_names` lets some streams lose their names (the export's oldest years).
+    `with_null_names` lets some streams lose their names (the export's oldest years);
+    `with_audiobooks` adds a chapter of an audiobook on some evenings.
     """
     seed, day_n = listener.seed, Catalog.day_number(day)
     streams: list[Stream] = []
@@ -89,7 +94,9 @@ def streams_on(listener: Listener, day: date, with_null_names: bool = False) -> 
             streams.append(heard)
     if _unit(seed, 88, day_n) < PODCAST_DAY_SHARE:
         streams.append(_podcast(listener.catalog, day, day_n))
-    return sorted(streams, key=lambda s: (s.ended, s.ms_played))
+    if with_audiobooks and _unit(seed, 107, day_n) < AUDIOBOOK_DAY_SHARE:
+        streams.append(_chapter(listener.catalog, day, day_n))
+    return sorted(streams, key=_order)
 
 
 def _heard(listener: Listener, play: Play, day_n: int, i: int, with_null_names: bool) -> Stream:
@@ -171,6 +178,26 @@ def _podcast(catalog: Catalog, day: date, day_n: int) -> Stream:
     )
 
 
+def _chapter(catalog: Catalog, day: date, day_n: int) -> Stream:
+    """An evening's chapter of an audiobook (neither recently played nor the account data lists them)."""
+    seed = catalog.seed
+    chapter = _mix(seed, 108, day_n) % catalog.count("chapter")
+    ms_played = catalog.chapter_duration_ms(chapter)
+    started = datetime.combine(day, time(20), tzinfo=UTC) + timedelta(seconds=_mix(seed, 109, day_n) % 7_200)
+    return Stream(
+        ended=(started + timedelta(milliseconds=ms_played)).replace(microsecond=0),
+        ms_played=ms_played,
+        track=None,
+        episode=None,
+        play=None,
+        reason_start="clickrow",
+        reason_end="trackdone",
+        shuffle=False,
+        offline=False,
+        chapter=chapter,
+    )
+
+
 @functools.lru_cache(maxsize=4)
 def export_zip(listener: Listener, today: date) -> bytes:
     """The zip the user would download on `today` (`my_spotify_data.zip`), the same bytes every time."""
@@ -187,7 +214,10 @@ def export_files(listener: Listener, today: date) -> dict[str, list[dict[str, An
     first = today - timedelta(days=EXPORT_DAYS)
     old_until, account_from = first + timedelta(days=OLD_FORMAT_DAYS), today - timedelta(days=ACCOUNT_DAYS)
     days = [first + timedelta(days=n) for n in range(EXPORT_DAYS)]
-    by_day = {day: streams_on(listener, day, with_null_names=day < account_from) for day in days}
+    by_day = {
+        day: streams_on(listener, day, with_null_names=day < account_from, with_audiobooks=day >= old_until)
+        for day in days
+    }
 
     def streams(since: date, until: date) -> list[Stream]:
         return sorted((s for day in days if since <= day < until for s in by_day[day]), key=_order)
@@ -202,7 +232,7 @@ def export_files(listener: Listener, today: date) -> dict[str, list[dict[str, An
         files[name] = [
             _extended_row(catalog, s, old=False, reliable_skips=s.ended.date() >= account_from) for s in chunk
         ]
-    music = [_account_row(catalog, s) for s in account if s.episode is None]
+    music = [_account_row(catalog, s) for s in account if s.track is not None]
     for n, chunk in enumerate(_chunks(music)):
         files[f"MyData/StreamingHistory_music_{n}.json"] = chunk
     podcasts = [_account_row(catalog, s) for s in account if s.episode is not None]
@@ -219,7 +249,15 @@ def _chunks(items: list[Any]) -> list[list[Any]]:
     return [items[n : n + STREAMS_PER_FILE] for n in range(0, len(items), STREAMS_PER_FILE)]
 
 
-def _item(catalog: Catalog, s: Stream) -> Track | Episode:
+def _item(catalog: Catalog, s: Stream) -> Track | Episode | Audiobook:
+    if s.chapter is not None:
+        audiobook = catalog.chapter_audiobook(s.chapter)
+        return Audiobook(
+            catalog.audiobook_title(audiobook),
+            f"spotify:audiobook:{catalog.encode_id('audiobook', audiobook)}",
+            f"spotify:chapter:{catalog.encode_id('chapter', s.chapter)}",
+            catalog.chapter_title(s.chapter),
+        )
     if s.episode is not None:
         show = catalog.show_name(catalog.episode_show(s.episode))
         return Episode(
@@ -255,6 +293,7 @@ def _extended_row(catalog: Catalog, s: Stream, old: bool, reliable_skips: bool) 
         offline=s.offline,
         # Seconds in the old generation, milliseconds in the new; set whether offline or not.
         offline_timestamp=moment if old else moment * 1000,
+        audiobook_fields=not old,
     )
 
 
@@ -262,4 +301,7 @@ def _account_row(catalog: Catalog, s: Stream) -> dict[str, Any]:
     item = _item(catalog, s)
     if isinstance(item, Episode):
         return account_podcast_play(s.ended, item.show or "", item.name or "", s.ms_played)
-    return account_music_play(s.ended, item.album_artist or "Unknown Artist", item.name or "Unknown Track", s.ms_played)
+    if isinstance(item, Track):
+        artist, name = item.album_artist or "Unknown Artist", item.name or "Unknown Track"
+        return account_music_play(s.ended, artist, name, s.ms_played)
+    raise ValueError("audiobooks are in no account data file")

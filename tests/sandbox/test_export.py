@@ -106,21 +106,24 @@ def test_it_holds_three_years_with_the_quirks_of_real_exports(imported):
     overlapping = sum(1 for (before, _), (end, played) in itertools.pairwise(timed) if end - played < before)
     assert 0.2 < overlapping / len(streams) < 0.3
 
-    kinds = Counter(
-        "episode"
-        if row["episode_name"]
-        else "unnamed track"
-        if row["spotify_track_uri"] and not row["master_metadata_track_name"]
-        else "unknown"
-        if not row["spotify_track_uri"]
-        else "track"
-        for row in streams
-    )
-    assert min(kinds.values()) > 50, kinds
+    def kind(row: dict) -> str:
+        if row.get("audiobook_title"):
+            return "audiobook"
+        if row["episode_name"]:
+            return "episode"
+        if not row["spotify_track_uri"]:
+            return "unknown"
+        return "track" if row["master_metadata_track_name"] else "unnamed track"
+
+    kinds = Counter(kind(row) for row in streams)
+    assert kinds["audiobook"] > 0
+    assert min(kinds[k] for k in ("track", "episode", "unknown", "unnamed track")) > 50, kinds
     # Old files say nothing of skips; in the years before the last the export says false, however short.
     old = [row for name, rows in files.items() if "endsong" in name for row in rows]
     assert {row["skipped"] for row in old} == {None}
     assert all("username" in row and "ip_addr_decrypted" in row for row in old)
+    new = [row for name, rows in files.items() if "Streaming_History_Audio" in name for row in rows]
+    assert all("ip_addr" in row and "audiobook_uri" in row for row in new)
     short_skips = [r for r in streams if r["reason_end"] == "fwdbtn" and r["ms_played"] < 30_000]
     assert Counter(r["skipped"] for r in short_skips).keys() == {None, False, True}
     # Account data: names only, to the minute, the last year.
