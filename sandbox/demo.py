@@ -111,6 +111,7 @@ def ingest_sandbox_days(
 
 
 def download_export(sandbox_url: str, path: Path) -> None:
+    """Download the sandbox user's export over HTTP, as the user downloads theirs from Spotify's link."""
     answer = requests.get(f"{sandbox_url}/_sandbox/export", timeout=120)
     answer.raise_for_status()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -126,7 +127,8 @@ def run_demo(settings: Settings, days: list[date], tier: str = "development", se
     with tqdm(desc="Streams", unit="rows", disable=None, leave=False) as bar:
         imported = import_history(settings, [export], on_row=bar.update)
     click.echo(
-        f"Imported {imported.kept:,} streams from {len(imported.files)} files in {imported.seconds:.1f} s"
+        f"Imported {imported.kept:,} rows (streams and account-data plays) from {len(imported.files)} files "
+        f"in {imported.seconds:.1f} s"
         + ("" if imported.complete else " (some rows were rejected: run `tunelake import-history` on it to see)")
     )
     click.echo("Building the dbt project (dbt build, dbt docs generate)...")
