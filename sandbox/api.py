@@ -26,6 +26,8 @@ from sandbox.errors import ApiError
 from sandbox.faults import FaultPlan, Faults
 from sandbox.listener import TIME_RANGES, Listener
 from sandbox.payloads import PayloadRenderer
+from sandbox.user_export import FILENAME as EXPORT_FILENAME
+from sandbox.user_export import export_zip
 
 TIERS = ("development", "extended")
 SEARCH_TYPES = ("album", "artist", "playlist", "track", "show", "episode", "audiobook")
@@ -35,12 +37,16 @@ BATCH_LIMITS = {"track": 50, "artist": 50, "album": 20}
 
 @dataclass
 class Response:
-    """An answer; `transport` asks the server to `reset` the connection or `truncate` the body."""
+    """An answer; `transport` asks the server to `reset` the connection or `truncate` the body.
+
+    A body of bytes is sent as it is, with `content_type`; any other body as JSON.
+    """
 
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     transport: str | None = None
+    content_type: str = "application/json; charset=utf-8"
 
 
 class SimulatedClock:
@@ -165,6 +171,7 @@ class SandboxApi:
             ("POST", "/_sandbox/stats/reset", self._reset_stats, "admin"),
             ("GET", "/_sandbox/faults", self._get_faults, "admin"),
             ("POST", "/_sandbox/faults", self._set_faults, "admin"),
+            ("GET", "/_sandbox/export", self._get_export, "admin"),
         ]
         routes = []
         for method, template, handler, access in table:
@@ -589,6 +596,15 @@ class SandboxApi:
         with self._lock:
             self._stats.clear()
         return Response(200, self.stats())
+
+    def _get_export(self, request: Request) -> Response:
+        """The user's privacy export as of the simulated date, as Spotify's download link gives it."""
+        return Response(
+            200,
+            export_zip(self.listener, self.clock.today()),
+            {"Content-Disposition": f'attachment; filename="{EXPORT_FILENAME}"'},
+            content_type="application/zip",
+        )
 
     def _get_faults(self, request: Request) -> Response:
         return Response(200, self.faults.describe())

@@ -28,8 +28,9 @@ _ID_INVERSE = pow(_ID_MULTIPLIER, -1, 1 << 128)
 
 # `relink`: the playable equivalent a relinked track is answered under; `ghost`: a track
 # Spotify lists in playlists but no longer serves (empty name, duration 0).
-KINDS = ("artist", "album", "track", "playlist", "episode", "show", "relink", "ghost")
+KINDS = ("artist", "album", "track", "playlist", "episode", "show", "relink", "ghost", "audiobook", "chapter")
 GHOSTS = 64
+CHAPTERS = 12  # per audiobook
 # Shares of the quirks real answers carry (shared/API-2026.md, "What real answers contain").
 # Each is decided per entity from the seed, so a quirk always hits the same entities.
 RELINKED_SHARE = 0.03  # tracks unavailable in the asked market (relinked with extended quota)
@@ -175,6 +176,8 @@ class Catalog:
         self.playlist_count = playlists
         self.episode_count = 40
         self.show_count = 5
+        # Audiobooks appear only in the user's privacy export: the sandbox serves no audiobook endpoint.
+        self.audiobook_count = 3
         album_offsets = array("q", [0])
         track_offsets = array("q", [0])
         artist = 0
@@ -239,6 +242,8 @@ class Catalog:
             "show": self.show_count,
             "relink": self.track_count,
             "ghost": GHOSTS,
+            "audiobook": self.audiobook_count,
+            "chapter": self.audiobook_count * CHAPTERS,
         }[kind]
 
     # structure -------------------------------------------------------------------------------
@@ -336,6 +341,30 @@ class Catalog:
 
     def track_duration_ms(self, track: int) -> int:
         return 90_000 + _mix(self.seed, 18, track) % 330_000
+
+    def episode_show(self, episode: int) -> int:
+        return episode % self.show_count
+
+    def episode_name(self, episode: int) -> str:
+        return f"Episode {episode + 1}"
+
+    def show_name(self, show: int) -> str:
+        return f"Sandbox Show {show + 1}"
+
+    def episode_duration_ms(self, episode: int) -> int:
+        return 1_800_000 + episode * 1000
+
+    def audiobook_title(self, audiobook: int) -> str:
+        return self._name(8, audiobook, 3)
+
+    def chapter_audiobook(self, chapter: int) -> int:
+        return chapter // CHAPTERS
+
+    def chapter_title(self, chapter: int) -> str:
+        return f"Chapter {chapter % CHAPTERS + 1}"
+
+    def chapter_duration_ms(self, chapter: int) -> int:
+        return 900_000 + _mix(self.seed, 21, chapter) % 1_200_000
 
     def track_explicit(self, track: int) -> bool:
         return _mix(self.seed, 19, track) % 6 == 0

@@ -104,7 +104,10 @@ def sandbox(
     )
     click.echo(f'  api_url   = "{server.api_url}"\n  token_url = "{server.token_url}"')
     click.echo(f"  authorize = {server.url}/authorize (consents at once for the sandbox user)")
-    click.echo(f"  admin: {server.url}/_sandbox/catalog, /_sandbox/clock, /_sandbox/stats, /_sandbox/faults")
+    click.echo(
+        f"  admin: {server.url}/_sandbox/catalog, /_sandbox/clock, /_sandbox/stats, /_sandbox/faults, "
+        "/_sandbox/export (the user's privacy export, a zip)"
+    )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.serve_forever()

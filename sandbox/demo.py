@@ -1,7 +1,8 @@
 """`tunelake demo`: the whole product offline, against the built-in sandbox API.
 
 Starts the sandbox, ingests several simulated days into the default raw zone and DuckDB,
-builds the dbt project and its docs, and ends with a summary of what is where.
+downloads the sandbox user's privacy export and imports it (years of listening the API cannot
+reach), builds the dbt project and its docs, and ends with a summary of what is where.
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ from pathlib import Path
 
 import click
 import duckdb
+import requests
+from tqdm import tqdm
 
 from ingestion.config import Settings
+from ingestion.history.importer import import_history
 from ingestion.pipeline import RunSummary, ingest
 from ingestion.spotify import Tracked, parse_tracked, spotify
 from ingestion.spotify import settings as source_settings
 from ingestion.transform import MARTS, run_dbt
 from sandbox import Catalog, SandboxApi, SandboxServer
+from sandbox.user_export import FILENAME as EXPORT_FILENAME
 
 DEMO_CLIENT_ID = "tunelake-demo"
 DEMO_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 (the sandbox accepts any pair)
@@ -35,6 +40,9 @@ class DemoResult:
     mart_rows: dict[str, int]
     distinct_dates: int
     raw_files: int
+    # fct_listens: the first and last day a play ended, over every source.
+    listened_from: date | None
+    listened_to: date | None
 
 
 def demo_days(count: int, last: date) -> list[date]:
@@ -54,9 +62,13 @@ def tracked_for(catalog: Catalog) -> Tracked:
     return parse_tracked(playlists, artists, albums, list(DEMO_QUERIES))
 
 
-def ingest_sandbox_days(settings: Settings, days: list[date], tier: str = "development", seed: int = 42) -> RunSummary:
+def ingest_sandbox_days(
+    settings: Settings, days: list[date], tier: str = "development", seed: int = 42, export_to: Path | None = None
+) -> RunSummary:
     """The demo's ingestion: a sandbox whose user has authorized the demo, ingested day after day.
 
+    With `export_to`, the user's privacy export of the last day is then downloaded there, as the
+    user would download it from Spotify (`GET /_sandbox/export`), before the sandbox stops.
     Returns the last day's run summary.
     """
     catalog = Catalog(seed=seed)
@@ -90,14 +102,36 @@ def ingest_sandbox_days(settings: Settings, days: list[date], tier: str = "devel
                 f"{sum(summary.warehouse_rows.values())} rows into the warehouse in {summary.seconds:.1f} s, "
                 f"{len(summary.skipped)} ids skipped"
             )
+        if export_to is not None:
+            download_export(server.url, export_to)
+            click.echo(
+                f"Downloaded the sandbox user's privacy export ({export_to.stat().st_size:,} bytes) to {export_to}"
+            )
     return summary
 
 
+def download_export(sandbox_url: str, path: Path) -> None:
+    """Download the sandbox user's export over HTTP, as the user downloads theirs from Spotify's link."""
+    answer = requests.get(f"{sandbox_url}/_sandbox/export", timeout=120)
+    answer.raise_for_status()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(answer.content)
+
+
 def run_demo(settings: Settings, days: list[date], tier: str = "development", seed: int = 42) -> DemoResult:
-    summary = ingest_sandbox_days(settings, days, tier, seed)
+    export = Path(settings.duckdb_path).parent / EXPORT_FILENAME
+    summary = ingest_sandbox_days(settings, days, tier, seed, export_to=export)
     for skipped in summary.skipped:
         click.echo(f"  skipped {skipped.kind} {skipped.entity_id}: {skipped.reason}")
-    click.echo("Sandbox stopped. Building the dbt project (dbt build, dbt docs generate)...")
+    click.echo("Sandbox stopped. Importing the privacy export (as `tunelake import-history` does)...")
+    with tqdm(desc="Streams", unit="rows", disable=None, leave=False) as bar:
+        imported = import_history(settings, [export], on_row=bar.update)
+    click.echo(
+        f"Imported {imported.kept:,} rows (streams and account-data plays) from {len(imported.files)} files "
+        f"in {imported.seconds:.1f} s"
+        + ("" if imported.complete else " (some rows were rejected: run `tunelake import-history` on it to see)")
+    )
+    click.echo("Building the dbt project (dbt build, dbt docs generate)...")
     run_dbt(["build", "--quiet"], settings)
     run_dbt(["docs", "generate", "--quiet"], settings)
     # Not read-only: dbt, run in this process, may still hold the file with default settings.
@@ -106,17 +140,28 @@ def run_demo(settings: Settings, days: list[date], tier: str = "development", se
         distinct_dates = con.sql(
             "select count(distinct observed_date) from marts.fct_track_popularity_daily"
         ).fetchone()[0]
+        listened_from, listened_to = con.sql(
+            "select min(ended_date), max(ended_date) from marts.fct_listens"
+        ).fetchone()
     raw_files = (
         sum(1 for _ in Path(settings.raw_zone_url).rglob("*.jsonl.gz")) if "://" not in settings.raw_zone_url else 0
     )
-    return DemoResult(days, mart_rows, distinct_dates, raw_files)
+    return DemoResult(days, mart_rows, distinct_dates, raw_files, listened_from, listened_to)
 
 
 def format_result(result: DemoResult, settings: Settings) -> str:
     """The closing summary of the demo (the text mentions SQL, it runs none)."""
     marts = "\n".join(f"  marts.{name:<28} {rows:>7} rows" for name, rows in result.mart_rows.items())
+    listening = "no plays"
+    if result.listened_from and result.listened_to:
+        years = (result.listened_to - result.listened_from).days / 365.25
+        listening = (
+            f"{result.mart_rows.get('fct_listens', 0):,} plays in marts.fct_listens over {years:.1f} years, "
+            f"{result.listened_from} to {result.listened_to}"
+        )
     return f"""
 tunelake demo finished: {len(result.days)} simulated days ({result.days[0]} to {result.days[-1]}).
+Listening history (the privacy export and the API's plays, each play once): {listening}.
 
 Marts in the warehouse:
 {marts}
@@ -126,6 +171,7 @@ Where things are:
   DuckDB warehouse   {Path(settings.duckdb_path).resolve()}
   Raw zone           {Path(settings.raw_zone_url).resolve()}  ({result.raw_files} gzipped JSONL files,
                      laid out as <table>/load_date=YYYY-MM-DD/<load_id>.<file_id>.jsonl.gz)
+  Privacy export     {(Path(settings.duckdb_path).parent / EXPORT_FILENAME).resolve()}
 
 Next:
   make dashboard                         open the dashboard on http://127.0.0.1:8501

@@ -44,7 +44,7 @@ class Listener:
             stride += 2
         return (_mix(self.seed, salt) + k * stride) % count
 
-    def _taste(self, k: int) -> int:
+    def taste(self, k: int) -> int:
         """The user's k-th favourite track: plays, saves and top lists draw from these."""
         return _mix(self.seed, 50, k % TASTE_SIZE) % self.catalog.track_count
 
@@ -61,13 +61,13 @@ class Listener:
         return sorted(rows, key=lambda row: -row[1])
 
     def saved_albums(self, day: date) -> list[tuple[int, int]]:
-        rows = {self.catalog.track_album(self._taste(k * 11 + 5)): -500 + k * 9 for k in self._growing(day, 9, -500)}
+        rows = {self.catalog.track_album(self.taste(k * 11 + 5)): -500 + k * 9 for k in self._growing(day, 9, -500)}
         served = [(album, saved) for album, saved in rows.items() if not self.catalog.is_withheld("album", album)]
         return sorted(served, key=lambda row: -row[1])
 
     def followed_artists(self, day: date) -> list[int]:
         """Followed artists, ordered by artist id as Spotify's cursor (`after`) expects."""
-        artists = {self.catalog.track_artists(self._taste(k * 13 + 1))[0] for k in self._growing(day, 7, -600)}
+        artists = {self.catalog.track_artists(self.taste(k * 13 + 1))[0] for k in self._growing(day, 7, -600)}
         artists = {a for a in artists if not self.catalog.is_withheld("artist", a)}
         return sorted(artists, key=lambda a: self.catalog.encode_id("artist", a))
 
@@ -75,7 +75,7 @@ class Listener:
         window = Catalog.day_number(day) // TIME_RANGES[time_range]
         scored = {}
         for k in range(TASTE_SIZE // 2):
-            track = self._taste(k)
+            track = self.taste(k)
             score = _unit(self.seed, 51, k) + 0.4 * _unit(self.seed, 52, k, window, TIME_RANGES[time_range])
             scored[track] = max(score, scored.get(track, 0.0))
         served = [t for t in scored if not self.catalog.is_withheld("track", t)]
@@ -97,7 +97,7 @@ class Listener:
         seconds = sorted(_mix(self.seed, 54, day_n, i) % 86_400 for i in range(count))
         plays = []
         for i, second in enumerate(seconds):
-            track = self._taste(_mix(self.seed, 55, day_n, i) % TASTE_SIZE)
+            track = self.taste(_mix(self.seed, 55, day_n, i) % TASTE_SIZE)
             from_playlist = _mix(self.seed, 56, day_n, i) % 3 == 0
             playlist = (
                 self.catalog.owned_playlists()[i % len(self.catalog.owned_playlists())] if from_playlist else None

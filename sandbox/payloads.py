@@ -240,20 +240,20 @@ class PayloadRenderer:
 
     def episode(self, episode: int) -> dict[str, Any]:
         episode_id = self.catalog.encode_id("episode", episode)
-        show = episode % self.catalog.show_count
+        show = self.catalog.episode_show(episode)
         show_id = self.catalog.encode_id("show", show)
         released = EPOCH + timedelta(days=episode * 3)
         payload: dict[str, Any] = {
             "description": "A sandbox podcast episode.",
             "html_description": "<p>A sandbox podcast episode.</p>",
-            "duration_ms": 1_800_000 + episode * 1000,
+            "duration_ms": self.catalog.episode_duration_ms(episode),
             "explicit": False,
             **self._ref("episode", episode_id),
             "images": self._images(4, episode, episode_id),
             "is_externally_hosted": False,
             "is_playable": True,
             "languages": ["en"],
-            "name": f"Episode {episode + 1}",
+            "name": self.catalog.episode_name(episode),
             "release_date": released.isoformat(),
             "release_date_precision": "day",
             "show": {
@@ -266,7 +266,7 @@ class PayloadRenderer:
                 "is_externally_hosted": False,
                 "languages": ["en"],
                 "media_type": "audio",
-                "name": f"Sandbox Show {show + 1}",
+                "name": self.catalog.show_name(show),
                 "total_episodes": self.catalog.episode_count // self.catalog.show_count,
             },
         }

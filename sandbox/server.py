@@ -44,9 +44,12 @@ class _Handler(BaseHTTPRequestHandler):
         if response.transport == "reset":
             self._reset_connection()
             return
-        payload = b"" if response.body is None else json.dumps(response.body, ensure_ascii=False).encode()
+        if isinstance(response.body, bytes):
+            payload = response.body
+        else:
+            payload = b"" if response.body is None else json.dumps(response.body, ensure_ascii=False).encode()
         self.send_response(response.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(payload)))
         for name, value in response.headers.items():
             self.send_header(name, value)

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import requests
@@ -16,6 +17,7 @@ from ingestion.spotify import SpotifySource, Tracked, parse_tracked, spotify, ta
 from ingestion.transform import MARTS, run_dbt
 from sandbox import Catalog, SandboxApi, SandboxServer
 from sandbox import export as exports
+from sandbox.demo import download_export
 from tests.conftest import LOOPBACK_REDIRECT, authorization_code
 
 DAY = date(2026, 11, 1)
@@ -165,12 +167,19 @@ def comparable_rows(rows: Iterable[Sequence[object]]) -> list[tuple]:
     return sorted((tuple(comparable(v) for v in row) for row in rows), key=repr)
 
 
-def ingest_days(settings_: Settings, days: Sequence[date], seed: int = 7, tracks: int = 2_000) -> None:
-    """One run a day over `days` from a new development-tier sandbox, with the user's listening."""
+def ingest_days(
+    settings_: Settings, days: Sequence[date], seed: int = 7, tracks: int = 2_000, export_to: Path | None = None
+) -> None:
+    """One run a day over `days` from a new development-tier sandbox, with the user's listening.
+
+    With `export_to`, the user's privacy export of the last day is downloaded there, as the demo does.
+    """
     server = SandboxServer(SandboxApi(Catalog(seed=seed, tracks=tracks), today=days[0])).start()
     try:
         for day in days:
             server.api.clock.set_date(day)
             ingest(settings_, source_for(server, user=True))
+        if export_to is not None:
+            download_export(server.url, export_to)
     finally:
         server.stop()
