@@ -11,8 +11,6 @@ empty working folder (a Lambda's /tmp) resumes where the last run left off.
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
 import logging
 import time
@@ -23,6 +21,10 @@ from datetime import datetime
 from typing import Any
 
 import dlt
+import pyarrow as pa
+import pyarrow.json
+from dlt.common.destination import DestinationCapabilitiesContext
+from dlt.common.libs.pyarrow import columns_to_arrow
 from dlt.common.schema.typing import TLoaderMergeStrategy, TTableFormat, TWriteDispositionConfig
 from dlt.sources import DltResource
 from dlt.sources.filesystem import filesystem
@@ -41,6 +43,10 @@ RAW_PIPELINE = "tunelake_raw"
 TABLES_PIPELINE = "tunelake_warehouse_tables"
 WAREHOUSE_PIPELINE = "tunelake_warehouse"
 RAW_LAYOUT = "{table_name}/load_date={YYYY}-{MM}-{DD}/{load_id}.{file_id}.{ext}"
+# The raw zone reaches the warehouse as arrow batches (`_raw_batches`), which dlt loads without its
+# `_dlt_load_id` and `_dlt_id` columns unless told (a package an interrupted load left too): the
+# warehouse's tables have them, not null.
+ROW_IDS = {f"normalize.parquet_normalizer.{column}": True for column in ("add_dlt_load_id", "add_dlt_id")}
 
 
 class CoolingDownError(Exception):
@@ -150,14 +156,25 @@ def _completed_raw_loads(raw_zone_url: str) -> list[str]:
     return sorted(set(load_ids), key=float)
 
 
-def _raw_rows(raw_zone_url: str, table: str, load_id: str) -> Iterator[dict[str, Any]]:
+def _raw_batches(raw_zone_url: str, table: str, load_id: str, timestamps_with_zone: bool) -> Iterator[pa.RecordBatch]:
+    """The table's files of one raw-zone load, each read by pyarrow's JSON reader as the warehouse types it.
+
+    Columnar, dlt writes them to parquet as they are: rows as dicts went through dlt's normalizer
+    one value at a time, 10 s of the 25 s an import of 150,000 streams took. Only the declared
+    columns are read (not dlt's `_dlt_id` and `_dlt_load_id`: the warehouse load adds its own).
+    """
+    caps = DestinationCapabilitiesContext.generic_capabilities()
+    warehouse = columns_to_arrow(_warehouse_columns(table, timestamps_with_zone), caps, "UTC")
+    declared = columns_to_arrow(tables.TABLES[table]["columns"], caps, "UTC")
+    # The JSON reader parses zoned timestamps but no dates: those are read as text, then cast.
+    as_read = pa.schema([f.with_type(pa.string()) if pa.types.is_date(f.type) else f for f in declared])
+    options = pyarrow.json.ParseOptions(explicit_schema=as_read, unexpected_field_behavior="ignore")
     for file in filesystem(bucket_url=raw_zone_url, file_glob=f"{DATASET}/{table}/load_date=*/{load_id}.*.jsonl*"):
-        data = file.read_bytes()
-        if file["file_name"].endswith(".gz"):
-            data = gzip.decompress(data)
-        for line in io.BytesIO(data):
-            row = json.loads(line)
-            yield {k: v for k, v in row.items() if not k.startswith("_dlt_")}
+        compression = "gzip" if file["file_name"].endswith(".gz") else None
+        stream = pa.input_stream(pa.py_buffer(file.read_bytes()), compression=compression)
+        # Batches of the reader's 1 MiB blocks: a whole file at once took 150 MB more at the peak.
+        for batch in pyarrow.json.open_json(stream, parse_options=options):
+            yield batch.cast(warehouse)
 
 
 @dlt.source(name=DATASET, max_table_nesting=0)
@@ -184,7 +201,7 @@ def raw_zone(
         # there `_create_empty_tables` makes them.
         if merge_strategy != "upsert":
             yield dlt.mark.materialize_table_schema()
-        yield from _raw_rows(raw_zone_url, table, load_id)
+        yield from _raw_batches(raw_zone_url, table, load_id, timestamps_with_zone)
         dlt.current.source_state()["last_raw_load_id"] = load_id
 
     resources = []
@@ -245,23 +262,24 @@ def _create_empty_tables(settings_: Settings) -> None:
 def load_warehouse(settings_: Settings, summary: RunSummary) -> None:
     """Load every completed raw-zone load the warehouse has not taken yet, oldest first."""
     pipeline = warehouse_pipeline(settings_)
-    finish_pending(pipeline)
-    pipeline.sync_destination()
-    last = pipeline.state.get("sources", {}).get(DATASET, {}).get("last_raw_load_id")
-    pending = [i for i in _completed_raw_loads(settings_.raw_zone_url) if last is None or float(i) > float(last)]
-    # Typed, columnar parquet files on every engine: DuckDB reads them natively, where insert
-    # statements took 4x the time and twice the memory; Snowflake and Athena COPY them from stage,
-    # pyiceberg upserts them into Trino's Iceberg tables.
-    engine = settings_.engine
-    if engine.merge_strategy == "upsert":
-        _create_empty_tables(settings_)
-    for load_id in pending:
-        source = raw_zone(
-            settings_.raw_zone_url, load_id, engine.table_format, engine.merge_strategy, engine.timestamps_with_zone
-        )
-        pipeline.run(source, loader_file_format="parquet")
-        for table, count in data_row_counts(pipeline).items():
-            summary.warehouse_rows[table] = summary.warehouse_rows.get(table, 0) + count
+    with dlt.config.values(ROW_IDS):
+        finish_pending(pipeline)
+        pipeline.sync_destination()
+        last = pipeline.state.get("sources", {}).get(DATASET, {}).get("last_raw_load_id")
+        pending = [i for i in _completed_raw_loads(settings_.raw_zone_url) if last is None or float(i) > float(last)]
+        # Typed, columnar parquet files on every engine: DuckDB reads them natively, where insert
+        # statements took 4x the time and twice the memory; Snowflake and Athena COPY them from stage,
+        # pyiceberg upserts them into Trino's Iceberg tables.
+        engine = settings_.engine
+        if engine.merge_strategy == "upsert":
+            _create_empty_tables(settings_)
+        for load_id in pending:
+            source = raw_zone(
+                settings_.raw_zone_url, load_id, engine.table_format, engine.merge_strategy, engine.timestamps_with_zone
+            )
+            pipeline.run(source, loader_file_format="parquet")
+            for table, count in data_row_counts(pipeline).items():
+                summary.warehouse_rows[table] = summary.warehouse_rows.get(table, 0) + count
 
 
 def _respect_cooldown(settings_: Settings, state: CrawlState, now: datetime) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +14,7 @@ from typing import IO, Any
 import dlt
 import ijson
 from dlt.common.destination.exceptions import DestinationException
+from dlt.common.utils import chunks
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract import DltResource
 
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 # Bytes looked at to tell a JSON array from anything else.
 PEEK = 64
+# Rows handed to dlt at once: dlt's own write buffer holds as many.
+BATCH_ROWS = 5000
 
 
 @dataclass
@@ -52,6 +55,9 @@ class FileReport:
     nulls: int = 0
     # Why the file, or its rest, was not read: the rows before it are kept.
     error: str | None = None
+    # Account-data music rows (names only) that match no track known to the warehouse by name and
+    # artist, as fct_listens resolves them; None where the warehouse's tracks could not be read.
+    unresolved: int | None = 0
 
     def format_line(self) -> str:
         what = self.format.value if self.format else "not read"
@@ -60,6 +66,8 @@ class FileReport:
             line += f", {self.nulls:,} null entries skipped"
         if self.rejected:
             line += f", {sum(self.rejected.values()):,} rejected"
+        if self.format is Format.ACCOUNT_MUSIC:
+            line += ", unresolved unknown" if self.unresolved is None else f", {self.unresolved:,} unresolved"
         lines = [line]
         lines += [
             f"      rejected {count:,} (first at row {self.first_rejected[reason]:,}): {reason}"
@@ -90,6 +98,11 @@ class ImportSummary:
         return None if self.new_rows is None else self.kept - sum(self.new_rows.values())
 
     @property
+    def unresolved(self) -> int | None:
+        counts = [f.unresolved for f in self.files if f.format is Format.ACCOUNT_MUSIC]
+        return None if None in counts else sum(c or 0 for c in counts)
+
+    @property
     def complete(self) -> bool:
         """Whether every file was read whole and every row kept."""
         return all(f.error is None and not f.rejected for f in self.files)
@@ -99,6 +112,12 @@ class ImportSummary:
         lines += [f.format_line() for f in self.files] or ["  (no listening history found)"]
         rejected = sum(sum(f.rejected.values()) for f in self.files)
         read = f"In all: {sum(f.read for f in self.files):,} rows read, {self.kept:,} kept, {rejected:,} rejected"
+        if any(f.format is Format.ACCOUNT_MUSIC for f in self.files):
+            read += (
+                ", unresolved unknown (the warehouse's tracks could not be read)"
+                if self.unresolved is None
+                else f", {self.unresolved:,} unresolved (account-data plays whose name and artist match no known track)"
+            )
         if self.new_rows is None:
             lines.append(f"{read}; the warehouse merged them on each play's key (its new rows were not counted).")
             return "\n".join(lines)
@@ -124,7 +143,8 @@ def import_history(
     raw = raw_pipeline(settings_)
     finish_pending(raw)
     raw.sync_destination()
-    source = privacy_export(files, summary.files, datetime.now(UTC), on_row or (lambda _: None))
+    known = _known_tracks(settings_)
+    source = privacy_export(files, summary.files, datetime.now(UTC), on_row or (lambda _: None), known)
     raw.run(source, loader_file_format="jsonl")
     summary.raw_rows = data_row_counts(raw)
     before = _history_counts(settings_)
@@ -138,15 +158,24 @@ def import_history(
 
 @dlt.source(name=DATASET, max_table_nesting=0)
 def privacy_export(
-    files: list[ExportFile], reports: list[FileReport], imported_at: datetime, on_row: Callable[[int], object]
+    files: list[ExportFile],
+    reports: list[FileReport],
+    imported_at: datetime,
+    on_row: Callable[[int], object],
+    known: set[tuple[str, str]] | None = None,
 ) -> list[DltResource]:
-    """One append resource per history table, each reading the files of its format once."""
+    """One append resource per history table, each reading the files of its format once.
+
+    `known` holds the `track_key` of every track the warehouse knows (None: it could not be read),
+    against which account-data music rows are counted unresolved.
+    """
     formats = [_format_of(f, report) for f, report in zip(files, reports, strict=True)]
 
-    def rows(wanted: set[Format]) -> Iterator[dict[str, Any]]:
+    def rows(wanted: set[Format]) -> Iterator[Sequence[dict[str, Any]]]:
+        # Lists of rows, not single rows: dlt's extract costs about as much per item as per list.
         for file, report, fmt in zip(files, reports, formats, strict=True):
             if fmt in wanted:
-                yield from _rows(file, report, fmt, imported_at, on_row)
+                yield from chunks(_rows(file, report, fmt, imported_at, on_row, known), BATCH_ROWS)
 
     by_table: dict[str, set[Format]] = {}
     for fmt in Format:
@@ -186,10 +215,21 @@ def _is_array(stream: IO[bytes]) -> bool:
 
 
 def _rows(
-    file: ExportFile, report: FileReport, fmt: Format, imported_at: datetime, on_row: Callable[[int], object]
+    file: ExportFile,
+    report: FileReport,
+    fmt: Format,
+    imported_at: datetime,
+    on_row: Callable[[int], object],
+    known: set[tuple[str, str]] | None,
 ) -> Iterator[dict[str, Any]]:
-    """The file's rows; a bad row is counted and skipped, a break in the JSON ends the file."""
+    """The file's rows without their nulls; a bad row is counted and skipped, a break in the JSON ends the file.
+
+    Music rows of the account data are counted unresolved when no `known` track matches them.
+    dlt leaves nulls out of the raw zone's JSON lines anyway: rows without them normalize faster.
+    """
     position = -1
+    if fmt is Format.ACCOUNT_MUSIC and known is None:
+        report.unresolved = None
     try:
         with file.open() as stream:
             for position, obj in enumerate(ijson.items(stream, "item", use_float=True)):
@@ -199,18 +239,15 @@ def _rows(
                     report.nulls += 1
                     continue
                 try:
-                    yield row(
-                        fmt,
-                        obj,
-                        source_file=file.name,
-                        source_position=position,
-                        imported_at=imported_at,
-                    )
+                    built = row(fmt, obj, source_file=file.name, source_position=position, imported_at=imported_at)
                 except RowError as error:
                     report.rejected[str(error)] += 1
                     report.first_rejected.setdefault(str(error), position)
                     continue
                 report.kept += 1
+                if fmt is Format.ACCOUNT_MUSIC and known is not None and report.unresolved is not None:
+                    report.unresolved += track_key(built["track_name"], built["artist_name"]) not in known
+                yield {column: value for column, value in built.items() if value is not None}
     except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, OSError) as error:
         report.error = (
             f"cut short after row {position + 1:,} ({_short(error)}): the rows before it are kept, the rest of "
@@ -220,6 +257,40 @@ def _rows(
 
 def _short(error: Exception) -> str:
     return str(error).splitlines()[0][:160] if str(error) else type(error).__name__
+
+
+def track_key(name: str | None, artist: str | None) -> tuple[str, str] | None:
+    """How fct_listens matches a play without an id to a track: lower-cased name and primary artist."""
+    return None if name is None or artist is None else (name.lower(), artist.lower())
+
+
+def _known_tracks(settings_: Settings) -> set[tuple[str, str]] | None:
+    """The `track_key` of every track the warehouse knows, as fct_listens reads them (ghosts left out).
+
+    The raw tables, not dim_tracks: an import runs before dbt and needs no build. An artist never
+    fetched is named by its id, as in the marts. Empty before the first load; None where the
+    warehouse cannot be queried through dlt's SQL client (as `_history_counts`).
+    """
+    pipeline = warehouse_pipeline(settings_)
+    try:
+        with pipeline.sql_client() as client:
+            tracks, track_artists, artists = (
+                client.make_qualified_table_name(name) for name in ("tracks", "track_artists", "artists")
+            )
+            # Declared tables' names, quoted by the destination: nothing from outside.
+            found = client.execute_sql(
+                f"select tracks.name, coalesce(artists.name, track_artists.artist_id) from {tracks} as tracks "  # noqa: S608
+                f"inner join {track_artists} as track_artists on tracks.track_id = track_artists.track_id "
+                f"and track_artists.artist_position = 0 left join {artists} as artists "
+                "on track_artists.artist_id = artists.artist_id "
+                "where coalesce(tracks.name, '') <> '' or coalesce(tracks.duration_ms, 0) <> 0"
+            )
+    except DatabaseUndefinedRelation:
+        return set()
+    except DestinationException as error:
+        logger.info("the warehouse's tracks could not be read: %s", type(error).__name__)
+        return None
+    return {key for name, artist in found or [] if (key := track_key(name, artist))}
 
 
 def _history_counts(settings_: Settings) -> dict[str, int] | None:

@@ -14,7 +14,11 @@ import duckdb
 import pytest
 
 from ingestion.cli import EXIT_CONFIGURATION, EXIT_PARTIAL
+from ingestion.history.importer import import_history
+from ingestion.pipeline import ingest
+from ingestion.transform import run_dbt
 from sandbox import export as exports
+from tests.support import source_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -83,6 +87,9 @@ def test_both_formats_import_with_exact_counts_and_a_summary_per_file(imported):
         assert name in result.stdout, (kept, result.stdout)
     assert "Userdata.json" not in result.stdout
     assert "228 new in the warehouse, 0 already there" in result.stdout
+    # An empty warehouse knows no track: every account-data music play is unresolved.
+    assert "StreamingHistory_music_0.json: account data (music), 50 rows read, 50 kept, 50 unresolved" in result.stdout
+    assert "228 kept, 0 rejected, 50 unresolved" in result.stdout
 
 
 def test_streams_keep_what_was_played_and_for_how_long(imported):
@@ -187,3 +194,61 @@ def test_a_path_that_does_not_exist_is_named(tmp_path):
     result = tunelake(tmp_path, "import-history", "no-such-export.zip")
     assert result.returncode == EXIT_CONFIGURATION
     assert "Nothing imported: no-such-export.zip: no such file or folder" in result.stderr
+
+
+def test_account_plays_whose_name_and_artist_match_no_known_track_are_counted_unresolved(sandbox, settings, tmp_path):
+    ingest(settings, source_for(sandbox))
+    with duckdb.connect(settings.duckdb_path, read_only=True) as con:
+        known = con.sql(
+            "select tracks.name, artists.name from spotify.tracks "
+            "inner join spotify.track_artists on tracks.track_id = track_artists.track_id "
+            "and track_artists.artist_position = 0 "
+            "inner join spotify.artists on track_artists.artist_id = artists.artist_id "
+            "where tracks.name <> '' order by tracks.track_id limit 3"
+        ).fetchall()
+    assert len(known) == 3
+
+    def plays(names: list[tuple[str | None, str | None]], year: int) -> list[dict[str, object]]:
+        """Account-data music plays of (track, artist) names, a minute apart; None leaves the field out."""
+        return [
+            {"endTime": f"{year}-05-01 12:{minute:02d}", "msPlayed": 180_000}
+            | ({"trackName": track} if track is not None else {})
+            | ({"artistName": artist} if artist is not None else {})
+            for minute, (track, artist) in enumerate(names)
+        ]
+
+    # Known tracks match whatever the case; a known name by another artist, or no name, does not.
+    resolved = [(track.upper(), artist.lower()) for track, artist in known] * 2
+    first = plays([*resolved, ("A Song Nobody Knows", "Nobody"), (known[0][0], "Someone Else")], 2021)
+    second = plays([("A Song Nobody Knows", "Nobody"), ("Another", "Nobody"), (None, known[1][1])], 2022)
+    export = exports.write_zip(
+        tmp_path / "export.zip",
+        {
+            "MyData/StreamingHistory_music_0.json": first,
+            "MyData/StreamingHistory_music_1.json": second,
+            "MyData/StreamingHistory_podcast_0.json": exports.account_podcasts(4),
+        },
+    )
+    summary = import_history(settings, [export])
+
+    assert summary.complete
+    assert [(f.name.rsplit("/", 1)[1], f.kept, f.unresolved) for f in summary.files] == [
+        ("StreamingHistory_music_0.json", 8, 2),
+        ("StreamingHistory_music_1.json", 3, 3),
+        ("StreamingHistory_podcast_0.json", 4, 0),
+    ]
+    assert summary.unresolved == 5
+    report = summary.format()
+    assert "StreamingHistory_music_0.json: account data (music), 8 rows read, 8 kept, 2 unresolved" in report
+    assert "StreamingHistory_music_1.json: account data (music), 3 rows read, 3 kept, 3 unresolved" in report
+    assert "StreamingHistory_podcast_0.json: account data (podcasts), 4 rows read, 4 kept\n" in report
+    assert "15 kept, 0 rejected, 5 unresolved" in report
+
+    # The marts resolve the same plays.
+    assert run_dbt(["run", "--select", "+fct_listens"], settings=settings).success
+    with duckdb.connect(settings.duckdb_path) as con:
+        unresolved = con.sql(
+            "select count(*) from marts.fct_listens where source = 'account_data' and item_type = 'track' "
+            "and not is_resolved"
+        ).fetchone()[0]
+    assert unresolved == summary.unresolved
