@@ -12,11 +12,13 @@ import pytest
 import requests
 
 from ingestion.config import Settings
+from ingestion.history.importer import import_history
 from ingestion.pipeline import RunSummary, ingest, load_warehouse
-from ingestion.spotify import spotify
+from ingestion.spotify import spotify, tables
 from ingestion.spotify.helpers import ConfigurationError
 from ingestion.transform import run_dbt
 from sandbox import Catalog, SandboxServer
+from sandbox import export as exports
 
 DAY_1, DAY_2 = date(2026, 11, 1), date(2026, 11, 2)
 MART_KEYS = {
@@ -25,6 +27,7 @@ MART_KEYS = {
     "dim_artists": ["artist_id"],
     "fct_track_popularity_daily": ["track_id", "observed_date"],
 }
+STREAM_COLUMNS = ", ".join(tables.TABLES["history_streams"]["columns"])
 
 
 def tracked_indexes(catalog: Catalog) -> tuple[list[int], list[int]]:
@@ -148,8 +151,14 @@ def test_raw_zone_holds_every_load_partitioned_by_table_and_load_date(sandbox, s
 def test_a_deleted_warehouse_is_rebuilt_from_the_raw_zone_without_calling_the_api(sandbox, settings):
     run_day(sandbox, settings, DAY_1)
     run_day(sandbox, settings, DAY_2)
+    export = exports.write_zip(
+        Path(settings.raw_zone_url).parent / "export.zip", {"endsong_0.json": exports.extended(30)}
+    )
+    assert import_history(settings, [export]).complete
     with duckdb.connect(settings.duckdb_path) as con:
         before = con.sql("select count(*) from spotify.track_observations").fetchone()[0]
+        streams_before = con.sql(f"select {STREAM_COLUMNS} from spotify.history_streams order by ended_at").fetchall()
+    assert len(streams_before) == 30
     Path(settings.duckdb_path).unlink()
     shutil.rmtree(settings.pipelines_dir)
     requests_before = sandbox_requests(sandbox)
@@ -158,6 +167,9 @@ def test_a_deleted_warehouse_is_rebuilt_from_the_raw_zone_without_calling_the_ap
     assert sandbox_requests(sandbox) == requests_before
     with duckdb.connect(settings.duckdb_path) as con:
         assert con.sql("select count(*) from spotify.track_observations").fetchone()[0] == before
+        # The privacy export's streams too, the same rows.
+        streams = con.sql(f"select {STREAM_COLUMNS} from spotify.history_streams order by ended_at").fetchall()
+    assert streams == streams_before
 
 
 def test_each_warehouse_stages_its_parquet_where_it_can_read_it():

@@ -13,8 +13,10 @@ import pytest
 import s3fs
 
 from ingestion.config import Settings
+from ingestion.history.importer import import_history
 from ingestion.pipeline import ingest
 from ingestion.spotify.tables import TABLES
+from sandbox import export as exports
 from tests.standins import moto
 from tests.support import source_for
 
@@ -75,3 +77,12 @@ def test_athena_load_lands_the_raw_tables_as_iceberg_tables_holding_the_staged_r
     assert any(
         statement.startswith('DELETE FROM "awsdatacatalog"."spotify"') for statement in athena.executed("delete")
     )
+
+    # A privacy export of both formats takes the same way: raw zone in the lake, then Iceberg tables.
+    export = exports.write_zip(
+        tmp_path / "export.zip",
+        {"endsong_0.json": exports.extended(30), "StreamingHistory_music_0.json": exports.account_music(10)},
+    )
+    assert import_history(settings, [export]).complete
+    assert trino.sql("select count(*) from spotify.history_streams") == [[30]]
+    assert trino.sql("select count(*) from spotify.history_account_plays") == [[10]]

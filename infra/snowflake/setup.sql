@@ -178,7 +178,7 @@ GRANT ROLE TUNELAKE_TRANSFORMER TO USER TUNELAKE_TRANSFORMER_SVC;
 GRANT ROLE TUNELAKE_READER TO USER TUNELAKE_BI_SVC;
 
 -- Every tunelake session in UTC: a second guard beside the models' own conversion to UTC
--- (dbt_project/macros/utc_date.sql). An account that sets no TIMEZONE runs sessions in
+-- (dbt_project/macros/timestamps.sql). An account that sets no TIMEZONE runs sessions in
 -- America/Los_Angeles, where a TIMESTAMP_LTZ of 02:00 UTC cast to a DATE is the day before.
 -- ALTER, not a property of CREATE USER IF NOT EXISTS, so users made by an older script get it too.
 ALTER USER TUNELAKE_LOADER_SVC SET TIMEZONE = 'UTC';

@@ -21,6 +21,7 @@ import pytest
 
 from ingestion.config import Settings
 from ingestion.engines.athena import ENGINE
+from ingestion.history.importer import import_history
 from ingestion.pipeline import RunSummary, load_warehouse
 from ingestion.transform import MARTS, PROFILES_TEMPLATE
 from tests.dbt.builds import dbt_results, incremental_models, kinds, not_passed
@@ -46,13 +47,15 @@ def athena(athena_standin):
 
 @pytest.fixture(scope="module")
 def lake(athena, tmp_path_factory) -> Settings:
-    """Three days from a development-tier sandbox, loaded by dlt's athena destination through the front."""
+    """Three sandbox days and the user's privacy export, loaded by dlt's athena destination through the front."""
     settings = Settings(
         raw_zone_url=f"s3://{athena.trino.bucket}/athena-build",
         warehouse="athena",
         pipelines_dir=str(tmp_path_factory.mktemp("athena_lake") / "pipelines"),
     )
-    ingest_days(settings, DAYS)
+    export = Path(settings.pipelines_dir).parent / "my_spotify_data.zip"
+    ingest_days(settings, DAYS, export_to=export)
+    assert import_history(settings, [export]).complete
     return settings
 
 

@@ -23,6 +23,7 @@ import yaml
 from dashboard.queries import SQL, render
 from dashboard.warehouse import configured_target, fetch, normalized
 from ingestion.config import Settings
+from ingestion.history.importer import import_history
 from ingestion.pipeline import RunSummary, load_warehouse
 from ingestion.spotify.tables import TABLES
 from ingestion.transform import MARTS, PROFILES_TEMPLATE, run_dbt
@@ -59,13 +60,15 @@ def trino(trino_standin):
 
 @pytest.fixture(scope="module")
 def lake(trino, tmp_path_factory) -> Settings:
-    """Three days from a development-tier sandbox, with the user's listening, in Trino's Iceberg tables."""
+    """Three sandbox days, with the user's listening and privacy export, in Trino's Iceberg tables."""
     settings = Settings(
         raw_zone_url=f"s3://{trino.bucket}/trino-build",
         warehouse="trino",
         pipelines_dir=str(tmp_path_factory.mktemp("trino_lake") / "pipelines"),
     )
-    ingest_days(settings, DAYS)
+    export = Path(settings.pipelines_dir).parent / "my_spotify_data.zip"
+    ingest_days(settings, DAYS, export_to=export)
+    assert import_history(settings, [export]).complete
     return settings
 
 

@@ -4,7 +4,7 @@
 #}
 
 {% set session_gap_minutes = 30 %}
-{% set session_seconds = dbt.datediff('session_started_at', 'session_ended_at', 'second') %}
+{% set session_seconds = seconds_between('session_started_at', 'session_ended_at') %}
 
 with
 

@@ -49,3 +49,20 @@
 {% macro snowflake__iso_weekday(day) -%}
     cast(dayofweekiso({{ day }}) as integer)
 {%- endmacro %}
+
+{# Seconds from `start` to `end`, fractions included, as a double (dbt.datediff counts whole boundaries). #}
+{% macro seconds_between(start, end) -%}
+    {{ return(adapter.dispatch('seconds_between', 'tunelake')(start, end)) }}
+{%- endmacro %}
+
+{% macro default__seconds_between(start, end) -%}
+    (to_unixtime({{ end }}) - to_unixtime({{ start }}))
+{%- endmacro %}
+
+{% macro duckdb__seconds_between(start, end) -%}
+    (epoch({{ end }}) - epoch({{ start }}))
+{%- endmacro %}
+
+{% macro snowflake__seconds_between(start, end) -%}
+    (cast(datediff('millisecond', {{ start }}, {{ end }}) as double) / 1000)
+{%- endmacro %}
