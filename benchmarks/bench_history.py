@@ -21,6 +21,7 @@ import time
 import zipfile
 from pathlib import Path
 
+from ingestion.project import PROJECT_VARIABLE
 from sandbox import export
 
 GOAL_SECONDS = 60
@@ -50,6 +51,7 @@ def run(streams: int = 150_000) -> str:
             "TUNELAKE__RAW_ZONE_URL": str(root / "raw"),
             "TUNELAKE__DUCKDB_PATH": str(root / "tunelake.duckdb"),
             "TUNELAKE__PIPELINES_DIR": str(root / "pipelines"),
+            PROJECT_VARIABLE: str(root),
         }
         started = time.monotonic()
         finished = subprocess.run(  # noqa: S603 (this interpreter, a path it wrote)

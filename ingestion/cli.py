@@ -6,19 +6,29 @@ import importlib
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import click
 
 from ingestion.errors import ConfigurationError
+from ingestion.exits import (
+    DEBUG_VARIABLE,
+    EXIT_CONFIGURATION,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_RATE_LIMITED,
+    EXIT_USAGE,
+    debugging,
+    explain,
+)
 
-# Exit codes (documented in the README).
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_CONFIGURATION = 3
-EXIT_RATE_LIMITED = 4
-EXIT_PARTIAL = 5
+if TYPE_CHECKING:
+    from ingestion.config import Settings
+
+__all__ = ["EXIT_CONFIGURATION", "EXIT_FAILED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_RATE_LIMITED", "EXIT_USAGE", "main"]
 
 
 def _no_telemetry() -> None:
@@ -54,42 +64,76 @@ class LazyGroup(click.Group):
             return getattr(importlib.import_module(module), name)
         return super().get_command(ctx, cmd_name)
 
+    def invoke(self, ctx: click.Context) -> object:
+        """Every command's errors as messages with their exit code (`ingestion.exits`), tracebacks on demand."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as error:
+            if debugging():
+                raise
+            code, message = explain(error)
+            click.echo(message, err=True)
+            ctx.exit(code)
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
-def main(verbose: bool) -> None:
-    """tunelake: Spotify analytics on dlt, dbt and DuckDB, Snowflake or Athena."""
+@click.option("--debug", is_flag=True, help=f"Show the traceback of an error (also {DEBUG_VARIABLE}=1).")
+@click.version_option(package_name="tunelake", message="%(prog)s %(version)s")
+def main(verbose: bool, debug: bool) -> None:
+    """tunelake: Spotify analytics on dlt, dbt and DuckDB, Snowflake, Athena or Trino."""
     _no_telemetry()
     _setup_logging(verbose)
+    if debug:
+        os.environ[DEBUG_VARIABLE] = "1"
 
 
-def _ingest(playlists: tuple[str, ...], artists: tuple[str, ...], dry_run: bool = False) -> None:
+def project_settings() -> Settings:
+    """The settings of the project this command runs in (found from a subdirectory too)."""
+    from ingestion.config import Settings
+    from ingestion.project import enter_project
+
+    enter_project()
+    return Settings.from_config()
+
+
+def _ingest(
+    playlists: tuple[str, ...] = (),
+    artists: tuple[str, ...] = (),
+    albums: tuple[str, ...] = (),
+    queries: tuple[str, ...] = (),
+    dry_run: bool = False,
+) -> None:
     """Run one ingestion (or show its plan) and exit with the documented code if it did not finish."""
+    import dlt
     from tqdm import tqdm
 
-    from ingestion.config import Settings
     from ingestion.pipeline import CoolingDownError, ingest, plan
     from ingestion.spotify import spotify_from_config
 
     # What the command line names replaces the configured lists.
-    given = {"playlists": list(playlists)} if playlists else {}
-    given |= {"artists": list(artists)} if artists else {}
+    named = {"playlists": playlists, "artists": artists, "albums": albums, "queries": queries}
+    given: dict[str, object] = {name: list(values) for name, values in named.items() if values}
+    settings = project_settings()
+    if dry_run:
+        # A plan sends nothing, so it needs no credentials: placeholders stand in for missing ones.
+        for secret in ("client_id", "client_secret"):
+            configured: str | None = dlt.secrets.get(f"sources.spotify.{secret}")
+            given.setdefault(secret, configured or "dry-run")
+        lines = plan(settings, spotify_from_config(**given))
+        click.echo("Dry run: nothing is requested. A run now would fetch:")
+        for what, cost in lines:
+            click.echo(f"  {cost:>6} requests  {what}")
+        click.echo(f"  {sum(c for _, c in lines):>6} requests at least, plus one per album, track and artist found")
+        click.echo("                   in today's answers and not fetched within its refresh window.")
+        return
     try:
-        settings = Settings.from_config()
-        if dry_run:
-            lines = plan(settings, spotify_from_config(**given))
-            click.echo("Dry run: nothing is requested. A run now would fetch:")
-            for what, cost in lines:
-                click.echo(f"  {cost:>6} requests  {what}")
-            click.echo(f"  {sum(c for _, c in lines):>6} requests at least, plus one per album, track and artist found")
-            click.echo("                   in today's answers and not fetched within its refresh window.")
-            return
         # A progress bar on a terminal; nothing in logs or pipes.
         with tqdm(desc="Spotify requests", unit="req", disable=None, leave=False) as bar:
-            summary = ingest(settings, spotify_from_config(**given, on_response=bar.update))
-    except ConfigurationError as error:
-        click.echo(f"Configuration error: {error}", err=True)
-        sys.exit(EXIT_CONFIGURATION)
+            source = spotify_from_config(**given, on_response=bar.update)
+            summary = ingest(settings, source)
     except CoolingDownError as error:
         click.echo(f"Skipped: {error}. Nothing was fetched; run again after it.", err=True)
         sys.exit(EXIT_RATE_LIMITED)
@@ -97,6 +141,10 @@ def _ingest(playlists: tuple[str, ...], artists: tuple[str, ...], dry_run: bool 
     if summary.stopped:
         click.echo("Stopped by Spotify's rate limit: what was collected is loaded; the next run resumes.", err=True)
         sys.exit(EXIT_RATE_LIMITED)
+    refused = summary.nothing_asked_loaded(source.crawler.tracked)
+    if refused:
+        click.echo(f"Nothing you asked for was loaded: {refused}", err=True)
+        sys.exit(EXIT_PARTIAL)
 
 
 _playlist_option = click.option(
@@ -111,31 +159,58 @@ _artist_option = click.option(
     multiple=True,
     help="Artist id, URI or URL to track (repeatable; replaces sources.spotify.artists).",
 )
+_album_option = click.option(
+    "--album",
+    "albums",
+    multiple=True,
+    help="Album id, URI or URL to track (repeatable; replaces sources.spotify.albums).",
+)
+_query_option = click.option(
+    "--query",
+    "queries",
+    multiple=True,
+    help="Search query whose ranked results to record (repeatable; replaces sources.spotify.queries).",
+)
+
+
+def _tracked_options(command: Callable[..., None]) -> Callable[..., None]:
+    for option in (_query_option, _album_option, _artist_option, _playlist_option):
+        command = option(command)
+    return command
 
 
 @main.command("ingest")
-@_playlist_option
-@_artist_option
+@_tracked_options
 @click.option("--dry-run", is_flag=True, help="Print what would be fetched and what it costs; request nothing.")
-def ingest_command(playlists: tuple[str, ...], artists: tuple[str, ...], dry_run: bool) -> None:
+def ingest_command(
+    playlists: tuple[str, ...],
+    artists: tuple[str, ...],
+    albums: tuple[str, ...],
+    queries: tuple[str, ...],
+    dry_run: bool,
+) -> None:
     """Load Spotify into the raw zone and the warehouse (configuration: .dlt/config.toml)."""
-    _ingest(playlists, artists, dry_run)
+    _ingest(playlists, artists, albums, queries, dry_run)
 
 
 @main.command()
-@_playlist_option
-@_artist_option
+@_tracked_options
 @click.option(
     "--target", default=None, help="dbt target (duckdb, snowflake, athena); default: the configured tunelake.warehouse."
 )
-def run(playlists: tuple[str, ...], artists: tuple[str, ...], target: str | None) -> None:
+def run(
+    playlists: tuple[str, ...],
+    artists: tuple[str, ...],
+    albums: tuple[str, ...],
+    queries: tuple[str, ...],
+    target: str | None,
+) -> None:
     """Ingest, then `dbt build` the models on the same warehouse."""
-    from ingestion.config import Settings
     from ingestion.transform import DbtError, run_dbt
 
-    _ingest(playlists, artists)
+    _ingest(playlists, artists, albums, queries)
     try:
-        run_dbt(["build"], Settings.from_config(), target=target)
+        run_dbt(["build"], project_settings(), target=target)
     except DbtError as error:
         click.echo(str(error), err=True)
         sys.exit(EXIT_FAILED)
@@ -149,15 +224,11 @@ def dbt(args: tuple[str, ...]) -> None:
     The target is the configured tunelake.warehouse and the duckdb target's file is
     tunelake.duckdb_path, unless the arguments say otherwise.
     """
-    from ingestion.config import Settings
     from ingestion.transform import DbtError, run_dbt
 
+    settings = project_settings()
     try:
-        settings = Settings.from_config()
         run_dbt(list(args) or ["--help"], settings)
-    except ConfigurationError as error:
-        click.echo(f"Configuration error: {error}", err=True)
-        sys.exit(EXIT_CONFIGURATION)
     except DbtError as error:
         click.echo(str(error), err=True)
         sys.exit(EXIT_FAILED)
@@ -169,14 +240,9 @@ def dashboard(port: int) -> None:
     """Serve the dashboard over the configured warehouse's marts on 127.0.0.1 (no usage statistics leave)."""
     import subprocess
 
-    from ingestion.config import Settings
     from ingestion.transform import REPO_ROOT
 
-    try:
-        settings = Settings.from_config()
-    except ConfigurationError as error:
-        click.echo(f"Configuration error: {error}", err=True)
-        sys.exit(EXIT_CONFIGURATION)
+    settings = project_settings()
     if settings.warehouse == "duckdb" and not Path(settings.duckdb_path).is_file():
         click.echo(
             f"No warehouse at {Path(settings.duckdb_path).resolve()}: run `make demo` (or `tunelake run`) first."
@@ -198,14 +264,19 @@ def smoke(warehouse: str) -> None:
 
     Refuses (exit 3), naming what is missing, before any request is sent.
     """
+    from ingestion.project import enter_project
     from ingestion.smoke import missing, refusal
 
+    enter_project()
     absent = missing(warehouse)
     if absent:
         click.echo(refusal(warehouse, absent), err=True)
         sys.exit(EXIT_CONFIGURATION)
     os.environ["TUNELAKE__WAREHOUSE"] = warehouse
-    click.get_current_context().invoke(run, playlists=(), artists=(), target=warehouse)
+    click.get_current_context().invoke(run, playlists=(), artists=(), albums=(), queries=(), target=warehouse)
+
+
+DEFAULT_SECRETS_FILE = Path(".dlt/secrets.toml")
 
 
 @main.command()
@@ -216,7 +287,7 @@ def smoke(warehouse: str) -> None:
 @click.option("--no-browser", is_flag=True, help="Print the consent URL instead of opening a browser.")
 @click.option(
     "--secrets-file",
-    default=".dlt/secrets.toml",
+    default=str(DEFAULT_SECRETS_FILE),
     show_default=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to store the refresh token (sources.spotify.refresh_token).",
@@ -231,8 +302,11 @@ def auth(port: int, pkce: bool, no_browser: bool, secrets_file: Path) -> None:
     import dlt
 
     from ingestion.auth import run_authorization, save_refresh_token
+    from ingestion.project import enter_project
     from ingestion.spotify import settings as source_settings
 
+    secrets_file = secrets_file.resolve() if secrets_file != DEFAULT_SECRETS_FILE else secrets_file
+    enter_project()
     client_id: str | None = dlt.secrets.get("sources.spotify.client_id")
     client_secret: str | None = None if pkce else dlt.secrets.get("sources.spotify.client_secret")
     if not client_id or not (pkce or client_secret):
@@ -279,11 +353,12 @@ def import_history_command(paths: tuple[Path, ...]) -> None:
     """
     from tqdm import tqdm
 
-    from ingestion.config import Settings
     from ingestion.history.importer import import_history
 
+    # The paths are the user's, from where they typed them; the project may be a folder above.
+    paths = tuple(path.resolve() for path in paths)
     try:
-        settings = Settings.from_config()
+        settings = project_settings()
         with tqdm(desc="Streams", unit="rows", disable=None, leave=False) as bar:
             summary = import_history(settings, paths, on_row=bar.update)
     except ConfigurationError as error:
@@ -298,13 +373,30 @@ def import_history_command(paths: tuple[Path, ...]) -> None:
 @main.command()
 @click.argument("sql")
 def query(sql: str) -> None:
-    """Run SQL against the DuckDB warehouse and print the result."""
+    """Run SQL against the DuckDB warehouse and print the result (at most 50 rows)."""
     import duckdb
 
-    from ingestion.config import Settings
+    from ingestion.preflight import duckdb_unavailable
 
-    with duckdb.connect(Settings.from_config().duckdb_path, read_only=True) as con:
-        con.sql(sql).show(max_rows=50)
+    settings = project_settings()
+    if settings.warehouse != "duckdb":
+        raise ConfigurationError(
+            f"tunelake.warehouse is {settings.warehouse}: `tunelake query` reads the DuckDB warehouse only; "
+            "query the marts in your warehouse's own console or BI tool"
+        )
+    if not sql.strip():
+        raise click.UsageError('SQL is empty: give a query, e.g. tunelake query "select * from marts.dim_tracks"')
+    path = Path(settings.duckdb_path)
+    if not path.is_file():
+        raise ConfigurationError(f"tunelake.duckdb_path: no warehouse at {path.resolve()}: run `tunelake run` first")
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            con.sql(sql).show(max_rows=50)
+    except duckdb.IOException as error:
+        raise ConfigurationError(f"tunelake.duckdb_path: {duckdb_unavailable(str(path), error)}") from None
+    except duckdb.Error as error:
+        click.echo(f"Query failed: {str(error).strip()}", err=True)
+        sys.exit(EXIT_USAGE)
 
 
 if __name__ == "__main__":

@@ -29,8 +29,9 @@ from dlt.common.schema.typing import TLoaderMergeStrategy, TTableFormat, TWriteD
 from dlt.sources import DltResource
 from dlt.sources.filesystem import filesystem
 
+from ingestion import preflight
 from ingestion.config import Settings
-from ingestion.spotify import CatalogCrawler, SpotifySource, tables
+from ingestion.spotify import CatalogCrawler, SpotifySource, Tracked, tables
 from ingestion.spotify.crawler import Skipped
 from ingestion.spotify.helpers import RateLimitedError
 from ingestion.spotify.state import ENTITY_KINDS, CrawlState
@@ -80,6 +81,21 @@ class RunSummary:
     stopped: str | None = None
     # Why the run stopped early: `rate_limited` (a long Retry-After) or `out_of_time` (its budget).
     stop_reason: str | None = None
+
+    def nothing_asked_loaded(self, tracked: Tracked) -> str | None:
+        """Why nothing the run was asked to track was loaded, or None when something was.
+
+        A run whose every tracked playlist, artist, album and query was refused succeeded for
+        Spotify and failed for its user: the CLI exits non-zero with this reason.
+        """
+        asked = {(kind, entity_id) for kind, ids in tracked.by_kind().items() for entity_id in ids}
+        refused = {(s.kind, s.entity_id): s.reason for s in self.skipped if (s.kind, s.entity_id) in asked}
+        if not asked or len(refused) < len(asked):
+            return None
+        reasons = Counter(refused.values())
+        return f"all {len(asked)} tracked ids were skipped: " + "; ".join(
+            f"{count} x {reason}" for reason, count in reasons.most_common()
+        )
 
     def format(self) -> str:
         """The end-of-run summary a person reads."""
@@ -301,11 +317,14 @@ def ingest(settings_: Settings, source: SpotifySource) -> RunSummary:
     Raises:
         CoolingDownError: when an earlier run's rate-limit cooldown has not passed (nothing
             but a token is requested).
+        ConfigurationError: when the raw zone cannot be written or the warehouse is held
+            (`ingestion.preflight`), before any request.
     """
     started = time.monotonic()
     crawler = source.crawler
     summary = RunSummary(raw_zone_url=settings_.raw_zone_url, warehouse=settings_.warehouse_label)
     raw = raw_pipeline(settings_)
+    preflight.check(raw, settings_)
     finish_pending(raw)
     raw.sync_destination()
     _respect_cooldown(settings_, CrawlState.of_pipeline(raw), crawler.start())

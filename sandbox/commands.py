@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import click
 
+from ingestion.errors import ConfigurationError
 from sandbox.faults import FAULT_KINDS
 
 _tier_option = click.option(
@@ -96,7 +97,13 @@ def sandbox(
         token_lifetime=token_lifetime,
         faults=faults,
     )
-    server = SandboxServer(api, host=host, port=port)
+    try:
+        server = SandboxServer(api, host=host, port=port)
+    except OSError as error:
+        raise ConfigurationError(
+            f"--port {port}: cannot listen on {host}:{port} ({error.strerror}); "
+            "another sandbox may be running there: choose another --port (0 picks a free one)"
+        ) from None
     catalog = api.catalog
     click.echo(
         f"Spotify sandbox API ({tier} tier) on {server.url}: {catalog.artist_count} artists, "

@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,6 +24,12 @@ START = date(2026, 11, 1)
 # Tests never call the internet: no dlt telemetry, no dbt usage statistics.
 os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
 os.environ["DO_NOT_TRACK"] = "1"
+
+
+@pytest.fixture(autouse=True)
+def _keep_working_directory(monkeypatch) -> None:
+    """`tunelake` moves to its project's folder; in-process CLI tests get their own back afterwards."""
+    monkeypatch.chdir(Path.cwd())
 
 
 @pytest.fixture(autouse=True)

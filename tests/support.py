@@ -13,6 +13,7 @@ import requests
 
 from ingestion.config import Settings
 from ingestion.pipeline import ingest
+from ingestion.project import PROJECT_VARIABLE
 from ingestion.spotify import SpotifySource, Tracked, parse_tracked, spotify, tables
 from ingestion.transform import MARTS, run_dbt
 from sandbox import Catalog, SandboxApi, SandboxServer
@@ -130,8 +131,10 @@ def other_settings(tmp_path, name: str) -> Settings:
 def cli_environment(server: SandboxServer, root, client_secret: str = "secret", **sources: object) -> dict[str, str]:
     """Environment for `tunelake` against the sandbox, writing under `root`.
 
-    `sources` become `SOURCES__SPOTIFY__<NAME>` (lists as JSON).
+    `sources` become `SOURCES__SPOTIFY__<NAME>` (lists as JSON). `root` is created: it is the
+    project's folder (TUNELAKE_PROJECT_DIR).
     """
+    Path(root).mkdir(parents=True, exist_ok=True)
     environment = {
         "SOURCES__SPOTIFY__CLIENT_ID": "test-client",
         "SOURCES__SPOTIFY__CLIENT_SECRET": client_secret,
@@ -143,6 +146,8 @@ def cli_environment(server: SandboxServer, root, client_secret: str = "secret", 
         "TUNELAKE__RAW_ZONE_URL": str(root / "raw"),
         "TUNELAKE__DUCKDB_PATH": str(root / "tunelake.duckdb"),
         "TUNELAKE__PIPELINES_DIR": str(root / "pipelines"),
+        # A project configured by the environment alone: `root` holds no `.dlt/`.
+        PROJECT_VARIABLE: str(root),
     }
     for name, value in sources.items():
         environment[f"SOURCES__SPOTIFY__{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)

@@ -27,6 +27,7 @@ def test_auth_stores_a_working_refresh_token_without_printing_it(sandbox, tmp_pa
         "SOURCES__SPOTIFY__CLIENT_SECRET": "test-secret",
         "SOURCES__SPOTIFY__TOKEN_URL": sandbox.token_url,
     }
+    (tmp_path / ".dlt").mkdir()  # a project, as a clone is
     command = [sys.executable, "-m", "ingestion.cli", "auth", "--no-browser", "--port", str(free_port())]
     process = subprocess.Popen(
         command + (["--pkce"] if pkce else []),

@@ -44,6 +44,7 @@ def test_a_malformed_playlist_id_stops_before_any_request(sandbox, tmp_path, mon
 
 
 def test_missing_credentials_are_a_configuration_error_that_names_the_settings(tmp_path, monkeypatch):
+    (tmp_path / ".dlt").mkdir()
     monkeypatch.chdir(tmp_path)
     for name in ("SOURCES__SPOTIFY__CLIENT_ID", "SOURCES__SPOTIFY__CLIENT_SECRET"):
         monkeypatch.delenv(name, raising=False)

@@ -18,6 +18,7 @@ from dlt.common.utils import chunks
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract import DltResource
 
+from ingestion import preflight
 from ingestion.config import Settings
 from ingestion.history.files import ExportFile, export_files
 from ingestion.history.formats import Format, RowError, detect, row
@@ -141,6 +142,7 @@ def import_history(
     files = export_files(paths)
     summary = ImportSummary(files=[FileReport(f.name) for f in files])
     raw = raw_pipeline(settings_)
+    preflight.check(raw, settings_)
     finish_pending(raw)
     raw.sync_destination()
     known = _known_tracks(settings_)

@@ -114,6 +114,14 @@ def spotify(
     return source
 
 
+# What a setting's type asks for, as a person reads it.
+EXPECTED = {
+    "int": "a whole number",
+    "float": "a number",
+    "Sequence": 'a list, e.g. ["37i9dQZF1DXcBWIGoYBM5M"] (in the environment: a JSON list)',
+}
+
+
 def spotify_from_config(**given: Any) -> SpotifySource:
     """`spotify()` with every argument not `given` from dlt config, its errors naming the setting.
 
@@ -129,7 +137,10 @@ def spotify_from_config(**given: Any) -> SpotifySource:
         raise ConfigurationError(f"{missing} required (.dlt/secrets.toml or {variables})") from None
     except ConfigValueCannotBeCoercedException as error:
         kind = getattr(error.hint, "__name__", str(error.hint))
-        raise ConfigurationError(f"sources.spotify.{error.field_name}: {error.field_value!r} is not a {kind}") from None
+        expected = EXPECTED.get(kind, f"a {kind}")
+        raise ConfigurationError(
+            f"sources.spotify.{error.field_name}: expected {expected}, got {error.field_value!r}"
+        ) from None
 
 
 def spotify_resources(crawler: CatalogCrawler) -> list[DltResource]:

@@ -22,6 +22,10 @@ class Tracked:
     albums: tuple[str, ...] = ()
     queries: tuple[str, ...] = ()
 
+    def by_kind(self) -> dict[str, tuple[str, ...]]:
+        """The tracked ids per kind, as a skipped id names its kind (`search` for a query)."""
+        return {"playlist": self.playlists, "artist": self.artists, "album": self.albums, "search": self.queries}
+
 
 @dataclass(frozen=True)
 class CrawlOptions:

@@ -16,6 +16,7 @@ import pytest
 from ingestion.cli import EXIT_CONFIGURATION, EXIT_PARTIAL
 from ingestion.history.importer import import_history
 from ingestion.pipeline import ingest
+from ingestion.project import PROJECT_VARIABLE
 from ingestion.transform import run_dbt
 from sandbox import export as exports
 from tests.support import source_for
@@ -31,6 +32,7 @@ def tunelake(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "TUNELAKE__RAW_ZONE_URL": str(root / "raw"),
         "TUNELAKE__DUCKDB_PATH": str(root / "tunelake.duckdb"),
         "TUNELAKE__PIPELINES_DIR": str(root / "pipelines"),
+        PROJECT_VARIABLE: str(root),
     }
     return subprocess.run(
         [sys.executable, "-m", "ingestion.cli", *args],
@@ -193,7 +195,7 @@ def test_a_zip_that_expands_far_beyond_its_size_is_refused(tmp_path):
 def test_a_path_that_does_not_exist_is_named(tmp_path):
     result = tunelake(tmp_path, "import-history", "no-such-export.zip")
     assert result.returncode == EXIT_CONFIGURATION
-    assert "Nothing imported: no-such-export.zip: no such file or folder" in result.stderr
+    assert f"Nothing imported: {tmp_path / 'no-such-export.zip'}: no such file or folder" in result.stderr
 
 
 def test_account_plays_whose_name_and_artist_match_no_known_track_are_counted_unresolved(sandbox, settings, tmp_path):

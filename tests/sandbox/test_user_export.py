@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from ingestion.pipeline import ingest
+from ingestion.project import PROJECT_VARIABLE
 from ingestion.transform import run_dbt
 from sandbox import Catalog, SandboxApi, SandboxServer
 from sandbox import export as exports
@@ -62,6 +63,7 @@ def imported(tmp_path_factory):
         "TUNELAKE__RAW_ZONE_URL": settings.raw_zone_url,
         "TUNELAKE__DUCKDB_PATH": settings.duckdb_path,
         "TUNELAKE__PIPELINES_DIR": settings.pipelines_dir,
+        PROJECT_VARIABLE: str(root),
     }
     result = subprocess.run(
         [sys.executable, "-m", "ingestion.cli", "import-history", str(export)],
