@@ -15,7 +15,7 @@ TRINO_SERVER := $(TUNELAKE_TRINO_CACHE)/trino-server-$(TRINO_VERSION)
 TRINO_PLUGINS := iceberg
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev trino-server system-deps demo test lint sources format docs dashboard sandbox bench lambda-build deploy smoke-snowflake smoke-athena smoke-trino clean
+.PHONY: help install install-dev trino-server system-deps browser demo test lint sources format docs dashboard sandbox bench lambda-build deploy smoke-snowflake smoke-athena smoke-trino clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -64,10 +64,15 @@ system-deps:  ## Install Debian's chromium and chromium-driver if missing (needs
 	else SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; fi
 
+# Before make test and make bench, which need the browser: it installs it (root or passwordless sudo)
+# or stops at once, exit 3, with the command to run (.ci/need-chromium; make itself then exits 2).
+browser:  ## Check for headless Chromium (make test and make bench need it); install it if root or sudo allow
+	@.ci/need-chromium "make $(or $(firstword $(filter test bench,$(MAKECMDGOALS))),browser)"
+
 demo: install  ## Run everything offline: sandbox API -> dlt -> raw zone + DuckDB -> dbt build + docs
 	$(BIN)/tunelake demo
 
-test: install-dev  ## Run the test suite
+test: browser install-dev  ## Run the test suite (installs headless Chromium, or says how)
 	$(BIN)/pytest
 
 lint: install-dev  ## ruff for Python, mypy for the loader, sqlfluff for the dbt SQL
@@ -97,7 +102,7 @@ sandbox: install  ## Serve the Spotify sandbox API on 127.0.0.1:8765
 	$(BIN)/tunelake sandbox
 
 # About 8 minutes on 2 cores; the report goes to artifacts/bench-report.md (not committed).
-bench: install  ## Run the benchmark suite and write its report (not part of make test)
+bench: browser install  ## Run the benchmark suite and write its report (not part of make test)
 	$(BIN)/uv sync --locked --inexact --compile-bytecode --all-extras --group bench
 	$(BIN)/python -m benchmarks.report
 
