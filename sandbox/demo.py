@@ -113,7 +113,10 @@ def apart() -> Iterator[None]:
     hidden = {name: value for name, value in os.environ.items() if name.startswith(REAL_ENVIRONMENT)}
     for name in hidden:
         del os.environ[name]
-    context.providers = ConfigProvidersContainer([_OwnConfig(secrets=True), _OwnConfig(secrets=False)])
+    config = _OwnConfig(secrets=False)
+    # dlt's usage statistics stay off here too, should its runtime settings be read again.
+    config.set_value("dlthub_telemetry", False, None, "runtime")
+    context.providers = ConfigProvidersContainer([_OwnConfig(secrets=True), config])
     try:
         yield
     finally:
