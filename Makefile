@@ -15,7 +15,7 @@ TRINO_SERVER := $(TUNELAKE_TRINO_CACHE)/trino-server-$(TRINO_VERSION)
 TRINO_PLUGINS := iceberg
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev trino-server system-deps browser demo test lint sources format docs dashboard sandbox bench lambda-build deploy smoke-snowflake smoke-athena smoke-trino clean
+.PHONY: help install install-dev trino-server system-deps browser demo test lint sources format docs docs-demo dashboard dashboard-demo sandbox bench lambda-build deploy smoke-snowflake smoke-athena smoke-trino clean clean-raw-zone
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -69,7 +69,8 @@ system-deps:  ## Install Debian's chromium and chromium-driver if missing (needs
 browser:  ## Check for headless Chromium (make test and make bench need it); install it if root or sudo allow
 	@.ci/need-chromium "make $(or $(firstword $(filter test bench,$(MAKECMDGOALS))),browser)"
 
-demo: install  ## Run everything offline: sandbox API -> dlt -> raw zone + DuckDB -> dbt build + docs
+# Everything under data/demo/, whatever is configured: the demo reads and writes none of your settings or data.
+demo: install  ## Run everything offline into data/demo/: sandbox API -> dlt -> raw zone + DuckDB -> dbt build + docs
 	$(BIN)/tunelake demo
 
 test: browser install-dev  ## Run the test suite (installs headless Chromium, or says how)
@@ -90,13 +91,24 @@ format: install-dev  ## Fix what ruff and sqlfluff can fix
 	$(BIN)/ruff format .
 	TUNELAKE_DUCKDB_PATH=:memory: $(BIN)/sqlfluff fix dbt_project/models
 
-docs: install  ## Serve the dbt docs on 127.0.0.1 (after make demo)
-	@test -f dbt_project/target/catalog.json || { echo "No docs yet: run 'make demo' first."; exit 1; }
+# Your project's docs (dbt_project/target); the demo's are apart (docs-demo). Never one for the other in silence.
+docs: install  ## Serve the dbt docs of your warehouse on 127.0.0.1 (after tunelake dbt docs generate)
+	@test -f dbt_project/target/catalog.json || { \
+		if [ -f data/demo/dbt-target/catalog.json ]; then \
+			echo "No docs of your warehouse yet (dbt_project/target/catalog.json): run '$(BIN)/tunelake dbt docs generate' after 'tunelake run'. The demo's docs are built: 'make docs-demo' serves them."; \
+		else echo "No docs yet: run '$(BIN)/tunelake dbt docs generate' after 'tunelake run', or 'make demo' then 'make docs-demo'."; fi; exit 3; }
 	$(BIN)/tunelake dbt docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
+docs-demo: install  ## Serve the demo's dbt docs on 127.0.0.1 (after make demo)
+	@test -f data/demo/dbt-target/catalog.json || { echo "No demo docs yet (data/demo/dbt-target/catalog.json): run 'make demo' first."; exit 3; }
+	$(BIN)/tunelake dbt --demo docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
+
 # Reads the configured warehouse (tunelake.warehouse, tunelake.duckdb_path); no usage statistics leave.
-dashboard: install  ## Open the dashboard on 127.0.0.1:8501 over the marts (after make demo)
+dashboard: install  ## Open the dashboard on 127.0.0.1:8501 over your warehouse's marts
 	$(BIN)/tunelake dashboard --port $(DASHBOARD_PORT)
+
+dashboard-demo: install  ## Open the dashboard on 127.0.0.1:8501 over the demo's marts (after make demo)
+	$(BIN)/tunelake dashboard --demo --port $(DASHBOARD_PORT)
 
 sandbox: install  ## Serve the Spotify sandbox API on 127.0.0.1:8765
 	$(BIN)/tunelake sandbox
@@ -126,5 +138,9 @@ smoke-athena: install  ## Ingest from Spotify via S3 into Athena/Glue, then dbt 
 smoke-trino: install  ## Ingest from Spotify via S3 into Iceberg tables, then dbt build on your Trino
 	$(BIN)/tunelake smoke trino
 
-clean:  ## Remove generated data and dbt artifacts (keeps .venv)
-	rm -rf data dbt_project/target dbt_project/logs logs
+# Only what can be rebuilt: never data/raw (the only copy of older plays) nor your warehouse.
+clean:  ## Remove dbt artifacts and the demo's data/demo/ (keeps .venv, your raw zone and warehouse)
+	rm -rf data/demo dbt_project/target dbt_project/logs logs
+
+clean-raw-zone: install  ## Delete your configured raw zone, after saying what is lost and asking
+	$(BIN)/tunelake clean-raw-zone

@@ -217,18 +217,31 @@ def run(
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})
+@click.option("--demo", is_flag=True, help="On the demo's warehouse, profile and artifacts (data/demo/), not yours.")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def dbt(args: tuple[str, ...]) -> None:
+def dbt(demo: bool, args: tuple[str, ...]) -> None:
     """Run dbt on the dbt project with tunelake's settings (`tunelake dbt build`, `tunelake dbt docs serve`).
 
     The target is the configured tunelake.warehouse and the duckdb target's file is
-    tunelake.duckdb_path, unless the arguments say otherwise.
+    tunelake.duckdb_path, unless the arguments say otherwise. With --demo (`tunelake dbt --demo
+    docs serve`): the demo's DuckDB file, profile template and dbt artifacts under data/demo/,
+    whatever is configured.
     """
     from ingestion.transform import DbtError, run_dbt
 
-    settings = project_settings()
     try:
-        run_dbt(list(args) or ["--help"], settings)
+        if demo:
+            from ingestion.project import enter_project
+            from sandbox.demo import apart, demo_dbt, demo_settings
+
+            settings = demo_settings(enter_project())
+            if not Path(settings.duckdb_path).is_file():
+                click.echo(_no_warehouse(Path(settings.duckdb_path), demo=True), err=True)
+                sys.exit(EXIT_CONFIGURATION)
+            with apart():
+                demo_dbt(list(args) or ["--help"], settings)
+        else:
+            run_dbt(list(args) or ["--help"], project_settings())
     except DbtError as error:
         click.echo(str(error), err=True)
         sys.exit(EXIT_FAILED)
@@ -236,17 +249,25 @@ def dbt(args: tuple[str, ...]) -> None:
 
 @main.command()
 @click.option("--port", default=8501, show_default=True, help="Port on 127.0.0.1.")
-def dashboard(port: int) -> None:
-    """Serve the dashboard over the configured warehouse's marts on 127.0.0.1 (no usage statistics leave)."""
+@click.option("--demo", is_flag=True, help="Over the demo's warehouse (data/demo/tunelake.duckdb), not yours.")
+def dashboard(port: int, demo: bool) -> None:
+    """Serve the dashboard over the configured warehouse's marts on 127.0.0.1 (no usage statistics leave).
+
+    With --demo, over the demo's marts (`make dashboard-demo`), whatever is configured.
+    """
     import subprocess
 
     from ingestion.transform import REPO_ROOT
 
-    settings = project_settings()
+    if demo:
+        from ingestion.project import enter_project
+        from sandbox.demo import demo_settings
+
+        settings = demo_settings(enter_project())
+    else:
+        settings = project_settings()
     if settings.warehouse == "duckdb" and not Path(settings.duckdb_path).is_file():
-        click.echo(
-            f"No warehouse at {Path(settings.duckdb_path).resolve()}: run `make demo` (or `tunelake run`) first."
-        )
+        click.echo(_no_warehouse(Path(settings.duckdb_path), demo), err=True)
         sys.exit(EXIT_CONFIGURATION)
     command = [
         sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app.py"),
@@ -255,6 +276,92 @@ def dashboard(port: int) -> None:
     ]  # fmt: skip
     environment = {**os.environ, **settings.dbt_environment()}
     sys.exit(subprocess.run(command, env=environment, check=False).returncode)  # noqa: S603 (our own command)
+
+
+def _no_warehouse(path: Path, demo: bool) -> str:
+    """What to run when there is no DuckDB file to read: never the other warehouse in silence."""
+    if demo:
+        return f"No demo warehouse at {path.resolve()}: run `make demo` first."
+    from sandbox.demo import demo_settings
+
+    demo_path = Path(demo_settings().duckdb_path)
+    if demo_path.is_file():
+        return (
+            f"No warehouse at {path.resolve()} (tunelake.duckdb_path) yet: `tunelake run` builds yours. "
+            f"The demo's is at {demo_path.resolve()}: `make dashboard-demo` (tunelake dashboard --demo) opens it."
+        )
+    return (
+        f"No warehouse at {path.resolve()} (tunelake.duckdb_path): `tunelake run` builds yours, "
+        "or `make demo` then `make dashboard-demo` shows the demo."
+    )
+
+
+# The raw tables of plays and the column saying when each ended.
+_PLAY_TABLES = {"plays": "played_at", "history_streams": "ended_at", "history_account_plays": "ended_at"}
+
+
+def _raw_zone_contents(folder: Path) -> str:
+    """What a local raw zone holds, for the confirmation: files, size, and the days its plays span."""
+    import duckdb
+
+    from ingestion.pipeline import DATASET
+
+    files = [path for path in folder.rglob("*") if path.is_file()]
+    size = sum(path.stat().st_size for path in files)
+    days = []
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        for table, column in _PLAY_TABLES.items():
+            found = sorted(str(path) for path in folder.glob(f"{DATASET}/{table}/load_date=*/*.jsonl*"))
+            if found:
+                read = f"read_json(?, format = 'newline_delimited', columns = {{'{column}': 'varchar'}})"
+                row = con.execute(
+                    f"select cast(min(cast({column} as timestamptz)) as date), "  # noqa: S608 (our own names)
+                    f"cast(max(cast({column} as timestamptz)) as date) from {read}",
+                    [found],
+                ).fetchone()
+                days += [day for day in row or () if day is not None]
+    plays = f"plays from {min(days)} to {max(days)}" if days else "no plays"
+    return f"{len(files):,} files, {size / 1e6:,.1f} MB; {plays}"
+
+
+@main.command("clean-raw-zone")
+@click.option("--yes", is_flag=True, help="Delete without asking (scripts; there is no undo).")
+def clean_raw_zone(yes: bool) -> None:
+    """Delete the configured raw zone (a local folder), after saying what is lost and asking.
+
+    The raw zone is the only copy of plays older than Spotify's last 50 and of every daily
+    snapshot; the warehouse is rebuilt from it. Without a terminal, only --yes deletes it.
+    """
+    import shutil
+
+    settings = project_settings()
+    if "://" in settings.raw_zone_url:
+        click.echo(
+            f"The raw zone is {settings.raw_zone_url}: tunelake deletes local raw zones only. It is the only copy "
+            "of plays older than Spotify's last 50; delete its objects with your storage's own tools if you mean it.",
+            err=True,
+        )
+        sys.exit(EXIT_CONFIGURATION)
+    folder = Path(settings.raw_zone_url).resolve()
+    if not folder.exists():
+        click.echo(f"No raw zone at {folder} (tunelake.raw_zone_url): nothing to delete.")
+        return
+    click.echo(f"Raw zone {folder} (tunelake.raw_zone_url): {_raw_zone_contents(folder)}.")
+    click.echo(
+        "It is the only copy of every play older than Spotify's last 50 recently played (unless you keep "
+        "the privacy export) and of every daily snapshot (popularity, playlists, searches): Spotify cannot "
+        "give them back, and the warehouse can no longer be rebuilt from it."
+    )
+    if not yes:
+        if not sys.stdin.isatty():
+            click.echo("Not deleted: confirm in a terminal, or pass --yes.", err=True)
+            sys.exit(EXIT_CONFIGURATION)
+        if not click.confirm(f"Delete {folder} and everything in it?", default=False):
+            click.echo("Nothing deleted.")
+            return
+    shutil.rmtree(folder)
+    click.echo(f"Deleted {folder}.")
 
 
 @main.command()

@@ -123,14 +123,27 @@ def sandbox(
 
 
 @click.command()
-@click.option("--days", default=3, show_default=True, help="Simulated days to ingest, ending today.")
+@click.option(
+    "--days", default=3, show_default=True, type=click.IntRange(min=1), help="Simulated days to ingest, ending today."
+)
 @_tier_option
 @_seed_option
 def demo(days: int, tier: str, seed: int) -> None:
-    """Run everything offline against the sandbox: ingest several days, dbt build, docs."""
-    from ingestion.config import Settings
-    from sandbox.demo import demo_days, format_result, run_demo
+    """Run everything offline against the sandbox: ingest several days, dbt build, docs.
 
-    settings = Settings.from_config()
-    result = run_demo(settings, demo_days(days, datetime.now(UTC).date()), tier=tier, seed=seed)
+    Everything goes to data/demo/ (raw zone, DuckDB, dbt artifacts), whatever is configured:
+    the demo reads and writes none of your settings or data.
+    """
+    from ingestion.exits import EXIT_FAILED
+    from ingestion.project import enter_project
+    from ingestion.transform import DbtError
+    from sandbox.demo import apart, demo_days, demo_settings, format_result, run_demo
+
+    settings = demo_settings(enter_project())
+    with apart():
+        try:
+            result = run_demo(settings, demo_days(days, datetime.now(UTC).date()), tier=tier, seed=seed)
+        except DbtError as error:
+            click.echo(f"{error}. The lines above name the nodes that failed.", err=True)
+            sys.exit(EXIT_FAILED)
     click.echo(format_result(result, settings))

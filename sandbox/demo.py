@@ -1,19 +1,34 @@
 """`tunelake demo`: the whole product offline, against the built-in sandbox API.
 
-Starts the sandbox, ingests several simulated days into the default raw zone and DuckDB,
+Starts the sandbox, ingests several simulated days into the demo's own raw zone and DuckDB,
 downloads the sandbox user's privacy export and imports it (years of listening the API cannot
 reach), builds the dbt project and its docs, and ends with a summary of what is where.
+
+The demo lives apart, under `data/demo/`: its raw zone, warehouse, dlt working folder, dbt
+profile, artifacts and logs. It reads no real configuration (`.dlt/*.toml`, `TUNELAKE__*` and
+dlt's other environment variables, `dbt_project/profiles.yml`, `DBT_*`) and writes none, so a
+configured Snowflake never receives fake plays and a real raw zone never mixes with the
+sandbox's. `tunelake dashboard --demo` and `tunelake dbt --demo` read the same places.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import duckdb
 import requests
+from dlt.common.configuration.container import Container
+from dlt.common.configuration.providers import DictionaryProvider
+from dlt.common.configuration.specs.config_providers_context import ConfigProvidersContainer
+from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 from tqdm import tqdm
 
 from ingestion.config import Settings
@@ -21,9 +36,13 @@ from ingestion.history.importer import import_history
 from ingestion.pipeline import RunSummary, ingest
 from ingestion.spotify import Tracked, parse_tracked, spotify
 from ingestion.spotify import settings as source_settings
-from ingestion.transform import MARTS, run_dbt
+from ingestion.transform import MARTS, PROFILES_TEMPLATE, RunResults, node_line, run_dbt
 from sandbox import Catalog, SandboxApi, SandboxServer
 from sandbox.user_export import FILENAME as EXPORT_FILENAME
+
+if TYPE_CHECKING:
+    from dbt.cli.main import dbtRunnerResult
+    from dbt_common.events.base_types import EventMsg
 
 DEMO_CLIENT_ID = "tunelake-demo"
 DEMO_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 (the sandbox accepts any pair)
@@ -32,6 +51,99 @@ DEMO_ALBUMS = (101, 202)
 DEMO_QUERIES = ("midnight", "golden hour")
 # A market, as a real configuration has: tracks not available there come relinked or unplayable.
 DEMO_MARKET = "DE"
+# Everything the demo writes, relative to the working folder as the real defaults are (data/raw).
+DEMO_DIR = Path("data") / "demo"
+# Inside the folder of the demo's warehouse: dbt's artifacts and docs, its logs.
+DBT_TARGET = "dbt-target"
+DBT_LOGS = "dbt-logs"
+# Environment variables a real configuration sets, which the demo's dbt and dlt must not see:
+# tunelake's (`TUNELAKE__*` settings, `TUNELAKE_TARGET` and the sources' `TUNELAKE_RAW_SCHEMA`) and
+# dbt's flags (`DBT_TARGET`, `DBT_PROFILES_DIR`, `DBT_TARGET_PATH`, ...).
+REAL_ENVIRONMENT = ("TUNELAKE_", "DBT_")
+
+
+def demo_settings(root: Path = Path()) -> Settings:
+    """The demo's settings, fixed whatever is configured: everything under `data/demo/` of `root`."""
+    folder = root / DEMO_DIR
+    return Settings(
+        raw_zone_url=str(folder / "raw"),
+        warehouse="duckdb",
+        duckdb_path=str(folder / "tunelake.duckdb"),
+        pipelines_dir=str(folder / "pipelines"),
+    )
+
+
+def dbt_target_path(settings: Settings) -> Path:
+    """Where the demo's dbt writes its artifacts and docs: beside its warehouse, never `dbt_project/target`."""
+    return Path(settings.duckdb_path).parent / DBT_TARGET
+
+
+class _OwnConfig(DictionaryProvider):
+    """An empty dlt configuration held in memory, writable as `config.toml` is (`dlt.config.values`)."""
+
+    def __init__(self, secrets: bool) -> None:
+        super().__init__()
+        self._secrets = secrets
+
+    @property
+    def name(self) -> str:
+        return "tunelake demo secrets" if self._secrets else "tunelake demo config"
+
+    @property
+    def supports_secrets(self) -> bool:
+        return self._secrets
+
+    @property
+    def is_writable(self) -> bool:
+        return True
+
+
+@contextmanager
+def apart() -> Iterator[None]:
+    """The demo's configuration for the time of the block: what it passes, nothing configured.
+
+    dlt would read `.dlt/config.toml` and `secrets.toml` (here and in ~/.dlt) and every
+    `SECTION__KEY` environment variable into the sources and destinations the demo builds (a
+    configured `sources.spotify.tier`, `destination.*`); dbt reads `DBT_*` flags and the
+    profile's variables. For the block, dlt's providers are an empty one of the demo's own, and
+    those environment variables are set aside; both come back afterwards.
+    """
+    context = Container()[PluggableRunContext]
+    providers = context.providers
+    hidden = {name: value for name, value in os.environ.items() if name.startswith(REAL_ENVIRONMENT)}
+    for name in hidden:
+        del os.environ[name]
+    config = _OwnConfig(secrets=False)
+    # dlt's usage statistics stay off here too, should its runtime settings be read again.
+    config.set_value("dlthub_telemetry", False, None, "runtime")
+    context.providers = ConfigProvidersContainer([_OwnConfig(secrets=True), config])
+    try:
+        yield
+    finally:
+        context.providers = providers
+        os.environ.update(hidden)
+
+
+def demo_dbt(
+    args: Sequence[str], settings: Settings, on_event: Callable[[EventMsg], None] | None = None
+) -> dbtRunnerResult:
+    """Run dbt on the demo's warehouse, with the profile template and the demo's own artifacts and logs.
+
+    The project's `profiles.yml` may have been edited for real use; the demo writes the template
+    beside its warehouse and reads that. Raises `DbtError` when the command fails.
+    """
+    folder = Path(settings.duckdb_path).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(PROFILES_TEMPLATE, folder / "profiles.yml")
+    return run_dbt(
+        args,
+        settings,
+        target="duckdb",
+        target_path=dbt_target_path(settings),
+        log_path=folder / DBT_LOGS,
+        profiles_dir=folder,
+        on_event=on_event,
+    )
 
 
 @dataclass(frozen=True)
@@ -131,9 +243,7 @@ def run_demo(settings: Settings, days: list[date], tier: str = "development", se
         f"in {imported.seconds:.1f} s"
         + ("" if imported.complete else " (some rows were rejected: run `tunelake import-history` on it to see)")
     )
-    click.echo("Building the dbt project (dbt build, dbt docs generate)...")
-    run_dbt(["build", "--quiet"], settings)
-    run_dbt(["docs", "generate", "--quiet"], settings)
+    build_dbt(settings)
     # Not read-only: dbt, run in this process, may still hold the file with default settings.
     with duckdb.connect(settings.duckdb_path) as con:
         mart_rows = {m: con.sql(f"select count(*) from marts.{m}").fetchone()[0] for m in MARTS}  # noqa: S608
@@ -147,6 +257,29 @@ def run_demo(settings: Settings, days: list[date], tier: str = "development", se
         sum(1 for _ in Path(settings.raw_zone_url).rglob("*.jsonl.gz")) if "://" not in settings.raw_zone_url else 0
     )
     return DemoResult(days, mart_rows, distinct_dates, raw_files, listened_from, listened_to)
+
+
+def build_dbt(settings: Settings) -> None:
+    """`dbt build` with a line per model and per test that did not pass, then one line of results; the docs.
+
+    Raises:
+        DbtError: when the build fails (after its lines and results are printed).
+    """
+    click.echo("Building the dbt project (dbt build: a line per model, and per test that does not pass)...")
+
+    def show(event: EventMsg) -> None:
+        line = node_line(event)
+        if line:
+            click.echo(line)
+
+    try:
+        demo_dbt(["build", "--quiet"], settings, on_event=show)
+    finally:
+        results = RunResults.read(dbt_target_path(settings))
+        if results:
+            click.echo(results.line())
+    click.echo("Generating the dbt docs (dbt docs generate)...")
+    demo_dbt(["docs", "generate", "--quiet"], settings)
 
 
 def format_result(result: DemoResult, settings: Settings) -> str:
@@ -163,19 +296,22 @@ def format_result(result: DemoResult, settings: Settings) -> str:
 tunelake demo finished: {len(result.days)} simulated days ({result.days[0]} to {result.days[-1]}).
 Listening history (the privacy export and the API's plays, each play once): {listening}.
 
-Marts in the warehouse:
+Marts in the demo's warehouse:
 {marts}
   ({result.distinct_dates} distinct dates in fct_track_popularity_daily)
 
-Where things are:
+Where things are (the demo's own, apart from your configuration; `make clean` removes them):
   DuckDB warehouse   {Path(settings.duckdb_path).resolve()}
   Raw zone           {Path(settings.raw_zone_url).resolve()}  ({result.raw_files} gzipped JSONL files,
                      laid out as <table>/load_date=YYYY-MM-DD/<load_id>.<file_id>.jsonl.gz)
   Privacy export     {(Path(settings.duckdb_path).parent / EXPORT_FILENAME).resolve()}
+  dbt artifacts      {dbt_target_path(settings).resolve()}  (manifest, docs)
 
 Next:
-  make dashboard                         open the dashboard on http://127.0.0.1:8501
-  make docs                              serve the dbt docs on http://127.0.0.1:8080
-  .venv/bin/tunelake query "select * from marts.dim_tracks limit 10"
-  cd dbt_project && ../.venv/bin/dbt build   (profile: dbt_project/profiles.yml)
+  make dashboard-demo                    open the dashboard over the demo on http://127.0.0.1:8501
+  make docs-demo                         serve the demo's dbt docs on http://127.0.0.1:8080
+  .venv/bin/tunelake dbt --demo show --inline "select * from marts.dim_tracks" --limit 10
+  .venv/bin/tunelake dbt --demo build    dbt on the demo's warehouse (any dbt command)
+Your own data goes elsewhere (tunelake.* in .dlt/config.toml; `tunelake run`), and
+`make dashboard` and `make docs` read that.
 """  # noqa: S608
