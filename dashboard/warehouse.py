@@ -79,8 +79,8 @@ def fetch(target: Target, sql: str) -> pd.DataFrame:
     except target.reader.errors() as error:
         raise WarehouseUnavailableError(
             f"Could not read the marts from {target.description}: {error}\n\n"
-            "Build them with `make demo` (DuckDB) or `dbt build`; if `tunelake ingest` or `dbt build` "
-            "is writing to the warehouse right now, reload in a moment."
+            "Build them with `tunelake run` or `dbt build` (the demo's: `make demo`); if `tunelake ingest` or "
+            "`dbt build` is writing to the warehouse right now, reload in a moment."
         ) from error
     return normalized(frame)
 

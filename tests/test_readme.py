@@ -79,7 +79,7 @@ def test_the_first_screen_says_what_tunelake_is_shows_the_dashboard_and_the_two_
     assert "Spotify analytics you can run yourself" in first_screen
     assert "](docs/images/dashboard.png)" in first_screen
     commands = code_blocks(first_screen + "\n", "bash")[0]
-    assert [line.split()[:2] for line in commands.splitlines()] == [["make", "demo"], ["make", "dashboard"]]
+    assert [line.split()[:2] for line in commands.splitlines()] == [["make", "demo"], ["make", "dashboard-demo"]]
     assert "[Prerequisites](#prerequisites)" in first_screen
 
 

@@ -41,8 +41,8 @@ class DuckDB(Engine):
 
             if not path.is_file():
                 raise EngineSettingsError(
-                    f"No warehouse at {path}. Run `make demo` to build the demo marts there, "
-                    "or point tunelake.duckdb_path at your DuckDB file."
+                    f"No warehouse at {path}. `tunelake run` builds yours there, or point "
+                    "tunelake.duckdb_path at your DuckDB file; `make demo` then `make dashboard-demo` shows the demo."
                 )
             return duckdb.connect(str(path), read_only=True)
 
