@@ -216,6 +216,7 @@ def test_the_dashboard_reads_the_demo_only_when_asked(demo_run):
 
 @pytest.mark.parametrize("command", [["dashboard", "--demo"], ["dbt", "--demo", "docs", "serve"]])
 def test_the_dashboard_or_docs_over_a_missing_demo_say_to_run_make_demo(tmp_path, command):
+    (tmp_path / ".dlt").mkdir()  # a clone, before `make demo`
     finished = subprocess.run([*TUNELAKE, *command], cwd=tmp_path, capture_output=True, text=True, check=False)
     assert finished.returncode == EXIT_CONFIGURATION
     assert f"No demo warehouse at {(tmp_path / DEMO / 'tunelake.duckdb').resolve()}" in finished.stderr
@@ -277,6 +278,7 @@ def raw_zone(demo_run, tmp_path) -> Path:
     assert demo_run.returncode == 0, demo_run.output[-3000:]
     copy = tmp_path / "my-raw-zone"
     shutil.copytree(demo_run.project / DEMO / "raw", copy)
+    (tmp_path / ".dlt").mkdir()  # the project it belongs to
     return copy
 
 
