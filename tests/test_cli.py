@@ -163,3 +163,12 @@ def test_the_production_commands_never_import_the_sandbox():
     sandbox_help = CliRunner().invoke(main, ["sandbox", "--help"])
     assert sandbox_help.exit_code == 0
     assert "--withheld" in sandbox_help.output
+
+
+def test_version_is_the_installed_package_version():
+    from importlib.metadata import version
+
+    result = subprocess.run(
+        [sys.executable, "-m", "ingestion.cli", "--version"], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == f"tunelake {version('tunelake')}"
