@@ -81,7 +81,7 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
 @click.option("--debug", is_flag=True, help=f"Show the traceback of an error (also {DEBUG_VARIABLE}=1).")
-@click.version_option(package_name="tunelake", message="%(prog)s %(version)s")
+@click.version_option(package_name="tunelake", prog_name="tunelake", message="%(prog)s %(version)s")
 def main(verbose: bool, debug: bool) -> None:
     """tunelake: Spotify analytics on dlt, dbt and DuckDB, Snowflake, Athena or Trino."""
     _no_telemetry()
