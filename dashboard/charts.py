@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import altair as alt
@@ -19,12 +18,25 @@ TREND_COLORS = alt.Scale(domain=["rising", "falling", "steady", "new"], range=[G
 # Enough distinct hues for a handful of artists, tracks or playlists on one chart.
 SERIES = ["#1ed760", "#4f9cf9", "#f5b040", "#f0557f", "#b18cfe", "#2dd4bf", "#fb923c", "#e879f9", "#a3e635", "#94a3b8"]
 HEIGHT = 300
+# The width fits the page and the height is the plot's: what goes above or below it (names,
+# legends) takes the room it needs. Streamlit's own choice, "fit", squeezes the whole chart into
+# the height, so a long legend flattens the plot and crowds its axis until vega hides labels.
+BELOW_THE_PLOT = alt.AutoSizeParams(type="fit-x", contains="padding")
 
 
 def track_label(frame: pd.DataFrame) -> pd.Series:
     """The label "Track · Artist" of each row; a track Spotify no longer names, or an unknown artist, says so."""
     name = frame["track_name"].replace("", None).fillna("(no name)")
     return name + " · " + frame["primary_artist_name"].fillna("(unknown artist)")
+
+
+def distinct_labels(labels: pd.Series, keys: pd.Series) -> pd.Series:
+    """`labels`, with the key added to each label that names more than one key.
+
+    A chart groups by label: two tracks of one name would share a row, or two series one line.
+    """
+    shared = keys.groupby(labels).transform("nunique").gt(1)
+    return labels.where(~shared, labels + " (" + keys + ")")
 
 
 def tips(*fields: str | alt.Tooltip) -> list[alt.Tooltip]:
@@ -95,6 +107,7 @@ def lines_over_time(
     tooltip: list,
     reverse_y: bool = False,
     legend_columns: int = 2,
+    legend_label_limit: int = 300,
 ) -> alt.Chart | None:
     """One line per series, points on every day so that short histories still read as data.
 
@@ -115,7 +128,7 @@ def lines_over_time(
                 f"{series}:N",
                 title=None,
                 scale=alt.Scale(range=SERIES),
-                legend=alt.Legend(orient="bottom", columns=legend_columns, labelLimit=300),
+                legend=alt.Legend(orient="bottom", columns=legend_columns, labelLimit=legend_label_limit),
             ),
             # The same as alt.condition(selection, ...), built directly for the reason given in `tips`.
             opacity=alt.OpacityValue(
@@ -124,8 +137,7 @@ def lines_over_time(
             tooltip=tips(*tooltip),
         )
         .add_params(selection)
-        # Streamlit fits the whole chart, legend included, into its height: give the legend its rows.
-        .properties(height=HEIGHT + 24 * math.ceil(frame[series].nunique() / legend_columns))
+        .properties(height=HEIGHT, autosize=BELOW_THE_PLOT)
     )
 
 

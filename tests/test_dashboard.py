@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -68,6 +69,51 @@ return charts.map(chart => {
 """
 ERRORS = '[data-testid="stException"], .stException, [data-testid="stAlertContentError"]'
 RUNNING = '[data-testid="stStatusWidget"]'
+# What vega drew in the chart under the heading arguments[0] (SVG renderer): the chart's box on the
+# screen, its axes' labels, its text marks and its legend, each with where it lies. Two axis labels
+# overlap when their boxes intersect in the first one's own (rotated) frame: vega's own overlap
+# check uses upright boxes, which rotated labels fill mostly with empty corners.
+DRAWN_CHART = """
+const heading = [...document.querySelectorAll('h1, h2, h3')].find(h => h.textContent.trim() === arguments[0]);
+if (!heading) { return null; }
+const chart = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+    .find(c => heading.compareDocumentPosition(c) & Node.DOCUMENT_POSITION_FOLLOWING);
+const box = element => { const r = element.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+const overlapping = labels => {
+    const pairs = [];
+    labels.forEach((first, i) => labels.slice(i + 1).forEach(second => {
+        const a = first.getBBox(), b = second.getBBox();
+        const offset = first.getCTM().inverse().multiply(second.getCTM());
+        const [left, top] = [b.x + offset.e, b.y + offset.f];
+        if (left < a.x + a.width && a.x < left + b.width && top < a.y + a.height && a.y < top + b.height) {
+            pairs.push([first.textContent, second.textContent]);
+        }
+    }));
+    return pairs;
+};
+const drawn = text => text.getAttribute('opacity') !== '0';
+return {
+    box: box(chart),
+    axes: [...chart.querySelectorAll('.role-axis')].map(axis => {
+        const labels = [...axis.querySelectorAll('.role-axis-label text')];
+        return {
+            title: axis.getAttribute('aria-label'),
+            labels: labels.map(t => ({text: t.textContent, drawn: drawn(t), box: box(t)})),
+            overlapping: overlapping(labels.filter(drawn)),
+        };
+    }),
+    texts: [...chart.querySelectorAll('.mark-text.role-mark text')].map(t => ({
+        text: t.textContent, at: t.getAttribute('transform'), about: t.getAttribute('aria-label'),
+    })),
+    cells: [...chart.querySelectorAll('.mark-rect.role-mark path')].map(box),
+    legends: [...chart.querySelectorAll('.role-legend')].map(legend => ({
+        box: box(legend),
+        labels: [...legend.querySelectorAll('.role-legend-label text')].map(t => ({text: t.textContent, box: box(t)})),
+    })),
+};
+"""
+# A laptop's window: the playlist page's charts must keep every name readable at this width.
+LAPTOP_WIDTH = 1400
 
 
 # -- fixtures --------------------------------------------------------------------------------------
@@ -113,6 +159,15 @@ def dashboard(warehouse, tmp_path_factory) -> Iterator[Server]:
 def browser():
     # Tall enough that a screenshot holds the whole page.
     driver = chromium_driver(1600, 3200)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def laptop():
+    driver = chromium_driver(LAPTOP_WIDTH, 3200)
     try:
         yield driver
     finally:
@@ -177,6 +232,18 @@ def chart_labels(driver) -> str:
         "return [...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] svg text')]"
         ".map(t => t.textContent).join('\\n');"
     )
+
+
+def drawn_chart(driver, heading: str) -> dict:
+    """What vega drew in the chart under `heading` (see DRAWN_CHART)."""
+    chart = driver.execute_script(DRAWN_CHART, heading)
+    assert chart is not None, f"no chart under {heading!r}"
+    return chart
+
+
+def inside(box: list[float], outer: list[float]) -> bool:
+    """Whether a box (left, top, right, bottom) lies within `outer`, to a pixel."""
+    return outer[0] - 1 <= box[0] and outer[1] - 1 <= box[1] and box[2] <= outer[2] + 1 and box[3] <= outer[3] + 1
 
 
 def choose_artist(driver, name: str) -> None:
@@ -284,6 +351,136 @@ def test_the_listening_history_spans_the_years_and_recaps_the_one_chosen(dashboa
     table = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')
     assert table
     browser.save_screenshot(str(artifact("dashboard-history.png")))
+
+
+# Each playlist's rows at its latest snapshot, as the playlist page's charts show them.
+LATEST_ENTRIES = """
+    with latest as (
+        select entries.*
+        from marts.fct_playlist_tracks as entries
+        where entries.snapshot_date = (
+            select max(later.snapshot_date) from marts.fct_playlist_tracks as later
+            where later.playlist_id = entries.playlist_id
+        )
+    )
+"""
+
+
+def playlist_columns(warehouse: Path) -> set[str]:
+    """The heading of each playlist's column in "Who sits where": its name (its id if it has none) and length."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {
+            f"{name} · {size} tracks"
+            for name, size in con.sql(
+                LATEST_ENTRIES
+                + """
+                select coalesce(nullif(playlists.playlist_name, ''), latest.playlist_id), count(*)
+                from latest
+                left join marts.dim_playlists as playlists on latest.playlist_id = playlists.playlist_id
+                group by latest.playlist_id, playlists.playlist_name
+                """
+            ).fetchall()
+        }
+
+
+def assert_every_column_named(heatmap: dict, names: set[str]) -> None:
+    """Each column of "Who sits where" has its name above it: drawn, whole, inside the chart, clear of the others."""
+    (columns,) = [axis for axis in heatmap["axes"] if axis["title"].startswith("X-axis")]
+    labels = columns["labels"]
+    assert labels
+    assert len(labels) == len({round(left) for left, *_ in heatmap["cells"]})
+    assert [label["text"] for label in labels if not label["drawn"]] == []
+    # Cut short, a name would end in an ellipsis and be none of `names`.
+    assert {label["text"] for label in labels} <= names
+    assert [label["text"] for label in labels if not inside(label["box"], heatmap["box"])] == []
+    assert columns["overlapping"] == []
+
+
+def moves_legend(driver, url: str, playlists: set[str]) -> dict:
+    """The "Biggest position moves" chart of the playlist page at `url`, each line named "… in <one of playlists>"."""
+    open_page(driver, f"{url}/playlists", "Playlist reach", 4)
+    moves = drawn_chart(driver, "Biggest position moves")
+    (legend,) = moves["legends"]
+    lines = [label["text"] for label in legend["labels"]]
+    assert lines
+    assert [line for line in lines if not any(line.endswith(f" in {name}") for name in playlists)] == []
+    return moves
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_who_sits_where_writes_a_track_listed_twice_once_with_both_positions(dashboard, laptop, warehouse):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        twice = {
+            positions
+            for (positions,) in con.sql(
+                LATEST_ENTRIES
+                + """
+                select string_agg(cast(playlist_position as varchar), ', ' order by playlist_position)
+                from latest
+                group by playlist_id, track_id
+                having count(*) > 1
+                """
+            ).fetchall()
+        }
+    # The sandbox lists a few tracks twice in a playlist, as Spotify allows.
+    assert twice
+
+    open_page(laptop, f"{dashboard.url}/playlists", "Playlist reach", 4)
+    heatmap = drawn_chart(laptop, "Who sits where")
+    laptop.save_screenshot(str(artifact("dashboard-playlists-laptop.png")))
+    places = Counter(text["at"] for text in heatmap["texts"])
+    assert [text for text in heatmap["texts"] if places[text["at"]] > 1] == []
+    # One figure per cell; a cell of a track listed twice names both positions.
+    assert len(heatmap["texts"]) == len(heatmap["cells"])
+    listed = {text["text"] for text in heatmap["texts"] if "," in text["text"]}
+    assert listed
+    assert listed <= twice
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_who_sits_where_names_every_playlist_column_at_a_laptops_width(dashboard, laptop, warehouse):
+    open_page(laptop, f"{dashboard.url}/playlists", "Playlist reach", 4)
+    heatmap = drawn_chart(laptop, "Who sits where")
+    assert_every_column_named(heatmap, playlist_columns(warehouse))
+    # Nor does room for them cost a track its name.
+    (rows,) = [axis for axis in heatmap["axes"] if axis["title"].startswith("Y-axis")]
+    assert [label["text"] for label in rows["labels"] if not label["drawn"]] == []
+    assert rows["overlapping"] == []
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_biggest_position_moves_names_the_playlists_and_shows_its_whole_legend(dashboard, laptop, warehouse):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        names = dict(con.sql("select playlist_id, playlist_name from marts.dim_playlists").fetchall())
+    assert all(names.values())
+
+    moves = moves_legend(laptop, dashboard.url, set(names.values()))
+    laptop.save_screenshot(str(artifact("dashboard-playlists-moves.png")))
+    (legend,) = moves["legends"]
+    assert inside(legend["box"], moves["box"])
+    assert [label["text"] for label in legend["labels"] if not inside(label["box"], moves["box"])] == []
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_a_playlist_without_a_name_is_shown_by_its_whole_id(warehouse, laptop, tmp_path):
+    unnamed = tmp_path / "tunelake.duckdb"
+    shutil.copyfile(warehouse, unnamed)
+    with duckdb.connect(str(unnamed)) as con:
+        con.execute("update marts.dim_playlists set playlist_name = null")
+        ids = {playlist_id for (playlist_id,) in con.sql("select playlist_id from marts.dim_playlists").fetchall()}
+    process, server = serve(unnamed, tmp_path / "streamlit.log")
+    try:
+        moves_legend(laptop, server.url, ids)
+        laptop.save_screenshot(str(artifact("dashboard-playlists-unnamed.png")))
+        # Whole ids are longer than the demo's names: they too fit above their columns.
+        assert_every_column_named(drawn_chart(laptop, "Who sits where"), playlist_columns(unnamed))
+        assert "Traceback" not in server.output()
+    finally:
+        stop(process)
 
 
 @pytest.mark.e2e

@@ -1,10 +1,12 @@
 """Playlist reach: which tracks sit in which tracked playlists, at which positions, and since when.
 
-A playlist is shown by its name (dim_playlists) and its length; names need not be unique, the
-length tells two of the same name apart.
+A playlist is shown by its name (dim_playlists), or by its whole id where Spotify gave none, and
+its length; names need not be unique, the length tells two of the same name apart.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import altair as alt
 import pandas as pd
@@ -18,6 +20,8 @@ ALL = "all"
 HEATMAP_TRACKS = 25
 BUMP_TRACKS = 8
 DARK_TEXT_UNTIL = 12
+# Room for a playlist's name, or its 22-character id, and its length above a column.
+COLUMN_LABEL_LIMIT = 240
 
 
 def page() -> None:
@@ -28,11 +32,12 @@ def page() -> None:
         st.caption(filters.label)
         st.info("No playlist snapshot in these dates: widen the date range, or track playlists with `tunelake ingest`.")
         return
-    labels = _playlist_labels(entries)
+    names = _playlist_names(entries["playlist_id"].unique())
+    labels = _playlist_labels(entries, names)
     playlist = _pick_playlist(labels)
     st.caption(f"Positions in the tracked playlists, snapshot by snapshot · {filters.label}")
 
-    entries = _described(entries, labels)
+    entries = _described(entries, names, labels)
     if playlist != ALL:
         entries = entries[entries["playlist_id"] == playlist]
     entries = with_selected_tracks(entries, filters)
@@ -115,23 +120,34 @@ def _contents(latest: pd.DataFrame) -> None:
     )
 
 
-def _playlist_labels(entries: pd.DataFrame) -> dict[str, str]:
+def _playlist_names(playlist_ids: Iterable[str]) -> dict[str, str]:
+    """Each playlist's name; one Spotify gave no name (or dim_playlists has no row for) goes by its whole id.
+
+    A cut id ("4VGSLUc4…") names nothing a person can look up; the whole one opens the playlist on Spotify.
+    """
+    names = query("playlists").set_index("playlist_id")["playlist_name"].dropna().to_dict()
+    return {playlist_id: names.get(playlist_id) or playlist_id for playlist_id in playlist_ids}
+
+
+def _playlist_labels(entries: pd.DataFrame, names: dict[str, str]) -> dict[str, str]:
     latest = entries[entries["snapshot_date"] == entries.groupby("playlist_id")["snapshot_date"].transform("max")]
     sizes = latest.groupby("playlist_id").size().sort_values(ascending=False)
-    names = query("playlists").set_index("playlist_id")["playlist_name"].dropna().to_dict()
-    return {
-        playlist_id: f"{names.get(playlist_id) or playlist_id[:8] + '…'} · {size} tracks"
-        for playlist_id, size in sizes.items()
-    }
+    return {playlist_id: f"{names[playlist_id]} · {size} tracks" for playlist_id, size in sizes.items()}
 
 
-def _described(entries: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+def _described(entries: pd.DataFrame, names: dict[str, str], labels: dict[str, str]) -> pd.DataFrame:
     tracks = query("tracks")[["track_id", "track_name", "artist_names", "primary_artist_name"]]
     described = entries.merge(tracks, on="track_id", how="left")
     return described.assign(
+        playlist_name=described["playlist_id"].map(names),
         playlist=described["playlist_id"].map(labels),
         track=charts.track_label(described),
     )
+
+
+def _listed(positions: pd.Series) -> str:
+    """A track's positions in one playlist, in order: "1, 4"."""
+    return ", ".join(f"{position:.0f}" for position in sorted(positions.dropna()))
 
 
 def _heatmap(latest: pd.DataFrame) -> alt.Chart | None:
@@ -140,32 +156,56 @@ def _heatmap(latest: pd.DataFrame) -> alt.Chart | None:
     cells = latest[latest["track_id"].isin(top)]
     if cells.empty:
         return None
-    order = list(reach.loc[top].index)
-    track_order = [cells.loc[cells["track_id"] == t, "track"].iloc[0] for t in order]
+    # One cell per track and playlist: a track listed twice takes the colour of its better
+    # position and names every one, instead of two figures printed over each other.
+    cells = cells.groupby(["playlist_id", "playlist", "track_id", "track"], as_index=False).agg(
+        best=("playlist_position", "min"),
+        positions=("playlist_position", _listed),
+        added_at=("added_at", "min"),
+    )
+    # Two tracks of one name and artist (a single and its album cut) keep a row each.
+    cells = cells.assign(track=charts.distinct_labels(cells["track"], cells["track_id"]))
+    rows = cells.drop_duplicates("track_id").set_index("track_id").loc[top, "track"].tolist()
     base = alt.Chart().encode(
-        x=alt.X("playlist:N", title=None, axis=alt.Axis(labelAngle=-30, labelLimit=180, orient="top")),
-        y=alt.Y("track:N", title=None, sort=track_order, axis=alt.Axis(labelLimit=300)),
+        # Rotated 45 degrees, neighbouring names stay clear of each other down to columns 21 px apart;
+        # vega's overlap check measures upright boxes, which would hide every other name. Each name
+        # ends at its column and leans left, over the tracks' names: leaning right, the last one
+        # ran past the legend, out of the chart.
+        x=alt.X(
+            "playlist:N",
+            title=None,
+            axis=alt.Axis(
+                labelAngle=45, labelAlign="right", labelLimit=COLUMN_LABEL_LIMIT, labelOverlap=False, orient="top"
+            ),
+        ),
+        y=alt.Y("track:N", title=None, sort=rows, axis=alt.Axis(labelLimit=300)),
     )
     rects = base.mark_rect(cornerRadius=3).encode(
         color=alt.Color(
-            "playlist_position:Q",
+            "best:Q",
             title="Position",
             scale=alt.Scale(scheme="greens", type="log"),
             legend=alt.Legend(orient="right"),
         ),
-        tooltip=charts.tips("track", "playlist", "playlist_position", alt.Tooltip("added_at:T", format="%Y-%m-%d")),
+        tooltip=charts.tips(
+            "track",
+            "playlist",
+            alt.Tooltip("positions:N", title="positions"),
+            alt.Tooltip("added_at:T", format="%Y-%m-%d"),
+        ),
     )
     # Dark figures on the light (high) cells, light ones on the dark cells further down.
     text = base.mark_text(fontSize=11).encode(
-        text=alt.Text("playlist_position:Q"),
+        text=alt.Text("positions:N"),
         color=alt.ColorValue(
             "#f2f2f2",
             condition=alt.ConditionalPredicateValueDefGradientstringnullExprRef(
-                test=f"datum.playlist_position <= {DARK_TEXT_UNTIL}", value="#121212"
+                test=f"datum.best <= {DARK_TEXT_UNTIL}", value="#121212"
             ),
         ),
     )
-    return charts.layered(cells, rects, text).properties(height=24 * len(order) + 40)
+    # The names above the columns take the room they need, not the rows'.
+    return charts.layered(cells, rects, text).properties(height=24 * len(rows), autosize=charts.BELOW_THE_PLOT)
 
 
 def _reach(entries: pd.DataFrame, filters: Filters) -> alt.Chart | None:
@@ -197,12 +237,16 @@ def _positions(entries: pd.DataFrame) -> alt.Chart | None:
     """
     # A track listed twice in one playlist keeps its better position: one point a day.
     keys = ["playlist_id", "track_id"]
-    daily = entries.groupby(["snapshot_date", *keys, "playlist", "track"], as_index=False)["playlist_position"].min()
+    daily = entries.groupby(["snapshot_date", *keys, "playlist_name", "playlist", "track"], as_index=False)[
+        "playlist_position"
+    ].min()
     pairs = daily.sort_values("snapshot_date").groupby(keys)["playlist_position"]
     ranked = pd.DataFrame({"moved": (pairs.first() - pairs.last()).abs(), "best": pairs.min()}).reset_index()
     chosen = ranked.sort_values(["moved", "best"], ascending=[False, True]).head(BUMP_TRACKS)[keys]
     shown = daily.merge(chosen, on=keys)
-    shown = shown.assign(line=shown["track"] + " in " + shown["playlist_id"].str[:8] + "…")
+    line = shown["track"] + " in " + shown["playlist_name"]
+    # One line per track and playlist, even where two share a name.
+    shown = shown.assign(line=charts.distinct_labels(line, shown["track_id"] + " in " + shown["playlist_id"]))
     return charts.lines_over_time(
         shown,
         "snapshot_date",
@@ -211,7 +255,10 @@ def _positions(entries: pd.DataFrame) -> alt.Chart | None:
         "Position (1 is the top)",
         ["track", "playlist", alt.Tooltip("snapshot_date:T", format="%b %d"), "playlist_position"],
         reverse_y=True,
-        legend_columns=3,
+        # "Track · Artist in Playlist" is long, and longer with a playlist's whole id: one name a
+        # row, as wide as a laptop's page allows, so none is cut short or pushed out of the chart.
+        legend_columns=1,
+        legend_label_limit=600,
     )
 
 
