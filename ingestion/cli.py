@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import click
 
-from ingestion.errors import ConfigurationError
+from ingestion.errors import ConfigurationError, RunInProgressError
 
 # Exit codes (documented in the README).
 EXIT_OK = 0
@@ -19,6 +19,7 @@ EXIT_FAILED = 1
 EXIT_CONFIGURATION = 3
 EXIT_RATE_LIMITED = 4
 EXIT_PARTIAL = 5
+EXIT_LOCKED = 6
 
 
 def _no_telemetry() -> None:
@@ -93,6 +94,9 @@ def _ingest(playlists: tuple[str, ...], artists: tuple[str, ...], dry_run: bool 
     except CoolingDownError as error:
         click.echo(f"Skipped: {error}. Nothing was fetched; run again after it.", err=True)
         sys.exit(EXIT_RATE_LIMITED)
+    except RunInProgressError as error:
+        click.echo(f"Skipped: {error}", err=True)
+        sys.exit(EXIT_LOCKED)
     click.echo(summary.format())
     if summary.stopped:
         click.echo("Stopped by Spotify's rate limit: what was collected is loaded; the next run resumes.", err=True)
@@ -289,6 +293,9 @@ def import_history_command(paths: tuple[Path, ...]) -> None:
     except ConfigurationError as error:
         click.echo(f"Nothing imported: {error}", err=True)
         sys.exit(EXIT_CONFIGURATION)
+    except RunInProgressError as error:
+        click.echo(f"Nothing imported: {error}", err=True)
+        sys.exit(EXIT_LOCKED)
     click.echo(summary.format())
     if not summary.complete:
         click.echo("Some files or rows were not imported (see above); everything else is loaded.", err=True)
