@@ -10,7 +10,7 @@ once with `RunInProgressError`, naming who holds it.
   no expiry and no pid guessing. The file says who holds it (JSON: host, pid, command, since).
 - On S3: the object is created with a conditional write (`If-None-Match: *`), which only one
   writer can win. It says until when it holds (`expires_at`, `LIFETIME` ahead) and is renewed
-  every `RENEW_EVERY` while the run lasts, so a run of any length keeps it, and a killed run's
+  every fifth of that while the run lasts, so a run of any length keeps it, and a killed run's
   (a Lambda stopped at its timeout) expires within `LIFETIME`, before the next hourly run. An
   expired lock is taken over by overwriting it only if it is still the object read
   (`If-Match: <its ETag>`): of two runs finding the same expired lock, one wins. Release and
@@ -31,7 +31,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -49,7 +49,8 @@ LOCK_NAME = "_run.lock"
 # Longer than any pause between two renewals, shorter than the Lambda's hourly schedule minus its
 # 15-minute limit: a killed Lambda's lock is gone before the next invocation.
 LIFETIME = timedelta(minutes=10)
-RENEW_EVERY = LIFETIME / 5
+# Renewed every LIFETIME / RENEWALS: a few failed renewals in a row still leave it held.
+RENEWALS = 5
 # Conditional-write answers meaning "another writer came first" (409: a concurrent conditional
 # write on the same key; 404: the object went away between our read and our write).
 _LOST_RACE = {"PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "412", "409", "404"}
@@ -79,15 +80,18 @@ class Holder:
         """The holder a lock's body names; None for a body that is empty or not ours."""
         try:
             fields = json.loads(text)
-            return cls(
+            holder = cls(
                 str(fields["host"]),
                 int(fields["pid"]),
                 str(fields.get("command", "ingest")),
                 str(fields["started_at"]),
                 str(fields["expires_at"]) if fields.get("expires_at") else None,
             )
+            if holder.expires_at is not None:
+                datetime.fromisoformat(holder.expires_at)
         except (ValueError, KeyError, TypeError):
             return None
+        return holder
 
     def body(self) -> bytes:
         return json.dumps(asdict(self)).encode()
@@ -300,15 +304,21 @@ class S3Lock:
                 return None
             raise
         holder = Holder.parse(answer["Body"].read())
-        if holder is None:
+        if holder is None or holder.expires_at is None:
+            # Not written by this module (or by hand): it expires a lifetime after it was written.
             written: datetime = answer["LastModified"]
-            holder = Holder("unknown", 0, "ingest", written.isoformat(), (written + self.lifetime).isoformat())
+            expires = (written + self.lifetime).isoformat(timespec="seconds")
+            holder = (
+                replace(holder, expires_at=expires)
+                if holder
+                else Holder("unknown", 0, "ingest", written.isoformat(timespec="seconds"), expires)
+            )
         return holder, str(answer["ETag"])
 
     def _renew(self) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        while not self._stop.wait(RENEW_EVERY.total_seconds()):
+        while not self._stop.wait(self.lifetime.total_seconds() / RENEWALS):
             with self._guard:
                 if self._holder is None or self._etag is None:
                     return

@@ -20,7 +20,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from ingestion import run_lock
 from ingestion.cli import EXIT_LOCKED
 from ingestion.config import Settings
-from ingestion.errors import RunInProgressError
+from ingestion.errors import ConfigurationError, RunInProgressError
 from ingestion.pipeline import ingest
 from ingestion.run_lock import LOCK_NAME
 from sandbox import export as exports
@@ -291,6 +291,33 @@ def test_an_s3_lock_is_created_by_one_run_only_and_released_by_its_owner(s3):
             pass
         # The refused run left the holder's lock alone.
         assert json.loads(s3.get_object(Bucket=BUCKET, Key=f"raw/{LOCK_NAME}")["Body"].read()) == body
+    assert lock_keys(s3) == []
+
+
+@pytest.mark.timeout(120)
+def test_a_raw_zone_in_a_bucket_that_does_not_exist_is_a_configuration_error_before_any_request(s3, sandbox, tmp_path):
+    settings = Settings(raw_zone_url="s3://no-such-tunelake-bucket/raw", pipelines_dir=str(tmp_path / "pipelines"))
+    with pytest.raises(ConfigurationError, match=r"s3://no-such-tunelake-bucket/raw/_run\.lock: NoSuchBucket"):
+        ingest(settings, source_for(sandbox))
+    assert stats(sandbox) == {}
+
+
+@pytest.mark.timeout(120)
+def test_an_s3_lock_is_renewed_while_its_run_lasts_longer_than_its_lifetime(s3):
+    """A long local run against the bucket keeps its lock; the hourly Lambda does not take it over."""
+    url = f"s3://{BUCKET}/raw"
+    lock = run_lock.S3Lock(url, lifetime=timedelta(seconds=2))
+    lock.acquire(run_lock.Holder.me("ingest", lock.lifetime))
+    try:
+        first = json.loads(s3.get_object(Bucket=BUCKET, Key=f"raw/{LOCK_NAME}")["Body"].read())
+        time.sleep(4)
+        now = json.loads(s3.get_object(Bucket=BUCKET, Key=f"raw/{LOCK_NAME}")["Body"].read())
+        assert now["started_at"] == first["started_at"]
+        assert datetime.fromisoformat(now["expires_at"]) > datetime.now(UTC)
+        with pytest.raises(RunInProgressError), run_lock.hold(url, "ingest"):
+            pass
+    finally:
+        lock.release()
     assert lock_keys(s3) == []
 
 
