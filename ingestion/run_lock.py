@@ -97,8 +97,7 @@ class Holder:
         return json.dumps(asdict(self)).encode()
 
     def renewed(self, lifetime: timedelta) -> Holder:
-        expires = (datetime.now(UTC) + lifetime).isoformat(timespec="seconds")
-        return Holder(self.host, self.pid, self.command, self.started_at, expires)
+        return replace(self, expires_at=(datetime.now(UTC) + lifetime).isoformat(timespec="seconds"))
 
     def expired(self, now: datetime) -> bool:
         return self.expires_at is not None and datetime.fromisoformat(self.expires_at) <= now
