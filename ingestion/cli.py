@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 import click
 
-from ingestion.errors import ConfigurationError
+from ingestion.errors import ConfigurationError, RunInProgressError
 from ingestion.exits import (
     DEBUG_VARIABLE,
     EXIT_CONFIGURATION,
     EXIT_FAILED,
+    EXIT_LOCKED,
     EXIT_OK,
     EXIT_PARTIAL,
     EXIT_RATE_LIMITED,
@@ -28,7 +29,16 @@ from ingestion.exits import (
 if TYPE_CHECKING:
     from ingestion.config import Settings
 
-__all__ = ["EXIT_CONFIGURATION", "EXIT_FAILED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_RATE_LIMITED", "EXIT_USAGE", "main"]
+__all__ = [
+    "EXIT_CONFIGURATION",
+    "EXIT_FAILED",
+    "EXIT_LOCKED",
+    "EXIT_OK",
+    "EXIT_PARTIAL",
+    "EXIT_RATE_LIMITED",
+    "EXIT_USAGE",
+    "main",
+]
 
 
 def _no_telemetry() -> None:
@@ -137,6 +147,9 @@ def _ingest(
     except CoolingDownError as error:
         click.echo(f"Skipped: {error}. Nothing was fetched; run again after it.", err=True)
         sys.exit(EXIT_RATE_LIMITED)
+    except RunInProgressError as error:
+        click.echo(f"Skipped: {error}", err=True)
+        sys.exit(EXIT_LOCKED)
     click.echo(summary.format())
     if summary.stopped:
         click.echo("Stopped by Spotify's rate limit: what was collected is loaded; the next run resumes.", err=True)
@@ -471,6 +484,9 @@ def import_history_command(paths: tuple[Path, ...]) -> None:
     except ConfigurationError as error:
         click.echo(f"Nothing imported: {error}", err=True)
         sys.exit(EXIT_CONFIGURATION)
+    except RunInProgressError as error:
+        click.echo(f"Nothing imported: {error}", err=True)
+        sys.exit(EXIT_LOCKED)
     click.echo(summary.format())
     if not summary.complete:
         click.echo("Some files or rows were not imported (see above); everything else is loaded.", err=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import os
 
-from ingestion.errors import ConfigurationError
+from ingestion.errors import ConfigurationError, RunInProgressError
 from ingestion.spotify.redaction import redact
 
 EXIT_OK = 0
@@ -20,6 +20,7 @@ EXIT_USAGE = 2  # click's own code for a wrong command line; also a query DuckDB
 EXIT_CONFIGURATION = 3
 EXIT_RATE_LIMITED = 4
 EXIT_PARTIAL = 5
+EXIT_LOCKED = 6  # another run holds the raw zone (ingestion.run_lock)
 
 DEBUG_VARIABLE = "TUNELAKE_DEBUG"
 HINT = f"Run again with `tunelake --debug ...` (or {DEBUG_VARIABLE}=1) to see the traceback."
@@ -36,6 +37,8 @@ def explain(error: BaseException) -> tuple[int, str]:
 
     if isinstance(error, ConfigurationError):
         return EXIT_CONFIGURATION, f"Configuration error: {error}"
+    if isinstance(error, RunInProgressError):
+        return EXIT_LOCKED, f"Skipped: {error}"
     if isinstance(error, TomlProviderReadException):
         # dlt's message: "A problem encountered when loading <provider> from paths [...]:\n<tomlkit's reason>"
         reason = str(error).splitlines()[-1]

@@ -29,7 +29,7 @@ from dlt.common.schema.typing import TLoaderMergeStrategy, TTableFormat, TWriteD
 from dlt.sources import DltResource
 from dlt.sources.filesystem import filesystem
 
-from ingestion import preflight
+from ingestion import preflight, run_lock
 from ingestion.config import Settings
 from ingestion.spotify import CatalogCrawler, SpotifySource, Tracked, tables
 from ingestion.spotify.crawler import Skipped
@@ -319,30 +319,32 @@ def ingest(settings_: Settings, source: SpotifySource) -> RunSummary:
             but a token is requested).
         ConfigurationError: when the raw zone cannot be written or the warehouse is held
             (`ingestion.preflight`), before any request.
+        RunInProgressError: when another run holds the raw zone's lock (nothing is requested).
     """
-    started = time.monotonic()
-    crawler = source.crawler
-    summary = RunSummary(raw_zone_url=settings_.raw_zone_url, warehouse=settings_.warehouse_label)
-    raw = raw_pipeline(settings_)
-    preflight.check(raw, settings_)
-    finish_pending(raw)
-    raw.sync_destination()
-    _respect_cooldown(settings_, CrawlState.of_pipeline(raw), crawler.start())
-    info = raw.run(source, loader_file_format="jsonl")
-    summary.raw_load_ids = list(info.loads_ids)
-    summary.raw_rows = data_row_counts(raw)
-    load_warehouse(settings_, summary)
-    summary.requests = crawler.client.requests
-    summary.statuses = crawler.client.statuses
-    summary.skipped = crawler.skipped
-    summary.nulls = crawler.nulls
-    summary.tier = crawler.tier
-    summary.tier_reason = crawler.tier_reason
-    summary.stopped = str(crawler.stopped) if crawler.stopped else None
-    if crawler.stopped:
-        summary.stop_reason = "rate_limited" if isinstance(crawler.stopped, RateLimitedError) else "out_of_time"
-    summary.seconds = time.monotonic() - started
-    return summary
+    with run_lock.hold(settings_.raw_zone_url, "ingest"):
+        started = time.monotonic()
+        crawler = source.crawler
+        summary = RunSummary(raw_zone_url=settings_.raw_zone_url, warehouse=settings_.warehouse_label)
+        raw = raw_pipeline(settings_)
+        preflight.check(raw, settings_)
+        finish_pending(raw)
+        raw.sync_destination()
+        _respect_cooldown(settings_, CrawlState.of_pipeline(raw), crawler.start())
+        info = raw.run(source, loader_file_format="jsonl")
+        summary.raw_load_ids = list(info.loads_ids)
+        summary.raw_rows = data_row_counts(raw)
+        load_warehouse(settings_, summary)
+        summary.requests = crawler.client.requests
+        summary.statuses = crawler.client.statuses
+        summary.skipped = crawler.skipped
+        summary.nulls = crawler.nulls
+        summary.tier = crawler.tier
+        summary.tier_reason = crawler.tier_reason
+        summary.stopped = str(crawler.stopped) if crawler.stopped else None
+        if crawler.stopped:
+            summary.stop_reason = "rate_limited" if isinstance(crawler.stopped, RateLimitedError) else "out_of_time"
+        summary.seconds = time.monotonic() - started
+        return summary
 
 
 def plan(settings_: Settings, source: SpotifySource) -> list[tuple[str, int]]:

@@ -27,6 +27,8 @@ _CREDENTIALS_HELP = (
     "or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
 )
 
+NO_CREDENTIALS = f"no AWS credentials found; {_CREDENTIALS_HELP}"
+
 
 def check_raw_zone(raw: dlt.Pipeline, raw_zone_url: str) -> None:
     """Write and delete a small object in the raw zone, through the client the run itself uses.
@@ -47,8 +49,13 @@ def check_raw_zone(raw: dlt.Pipeline, raw_zone_url: str) -> None:
     except ConfigurationError:
         raise
     except Exception as error:  # every failure here is the person's to fix, named below
-        why = _why(error, raw_zone_url)
-        raise ConfigurationError(f"tunelake.raw_zone_url: cannot write to {raw_zone_url}: {why}") from None
+        raise cannot_write(raw_zone_url, error) from None
+
+
+def cannot_write(raw_zone_url: str, error: BaseException | str) -> ConfigurationError:
+    """The error of a raw zone that refused a write (here, or the run lock's), with the reason in a line."""
+    why = error if isinstance(error, str) else _why(error, raw_zone_url)
+    return ConfigurationError(f"tunelake.raw_zone_url: cannot write to {raw_zone_url}: {why}")
 
 
 def _why(error: BaseException, raw_zone_url: str) -> str:
@@ -57,10 +64,10 @@ def _why(error: BaseException, raw_zone_url: str) -> str:
     if code in _CREDENTIAL_CODES:
         return f"S3 refused the credentials ({code}); {_CREDENTIALS_HELP}"
     if code == "NoSuchBucket":
-        return "the bucket does not exist"
+        return "the bucket does not exist (NoSuchBucket)"
     name = type(error).__name__
     if name == "NoCredentialsError" or ("credentials" in str(error).lower() and is_s3(raw_zone_url)):
-        return f"no AWS credentials found; {_CREDENTIALS_HELP}"
+        return NO_CREDENTIALS
     if isinstance(error, PermissionError):
         return "permission denied" + ("" if is_s3(raw_zone_url) else " (choose a folder you can write to)")
     if isinstance(error, OSError) and error.strerror:

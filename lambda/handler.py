@@ -40,6 +40,7 @@ from typing import Any
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 from ingestion.config import Settings
+from ingestion.errors import RunInProgressError
 from ingestion.pipeline import CoolingDownError, RunSummary, ingest
 from ingestion.spotify import spotify_from_config
 
@@ -163,7 +164,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     `status` is `ok`; `out_of_time` (the invocation's budget ran out: what was collected is
     loaded and the next invocation goes on), `rate_limited` (Spotify asked for a long wait:
-    likewise), or `cooling_down` (that wait has not passed; nothing was fetched).
+    likewise), `cooling_down` (that wait has not passed; nothing was fetched), or `skipped`
+    (another run holds the raw zone's lock: nothing was fetched, and no error, so Lambda does not
+    retry; the next scheduled run goes on).
     """
     del event
     _setup_logging()
@@ -183,6 +186,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except CoolingDownError as error:
         result: dict[str, Any] = {"status": "cooling_down", "until": error.until.isoformat()}
         logger.info("ingestion skipped", extra={"summary": result})
+        return result
+    except RunInProgressError as error:
+        result = {"status": "skipped", "reason": "run_in_progress", "lock": error.holder}
+        logger.warning("ingestion skipped: %s", error, extra={"summary": result})
         return result
     result = _result(summary)
     if run_dbt:

@@ -18,12 +18,23 @@ import duckdb
 import pytest
 import requests
 
+from ingestion import run_lock
 from ingestion.config import Settings
 from ingestion.pipeline import ingest
 from ingestion.spotify.tables import TABLES
 from tests.standins import moto
 from tests.standins.moto import aws_environment, moto_server
-from tests.support import ALBUMS, ARTISTS, QUERIES, cli_environment, refresh_token, source_for, table_counts
+from tests.support import (
+    ALBUMS,
+    ARTISTS,
+    QUERIES,
+    cli_environment,
+    refresh_token,
+    reset_stats,
+    source_for,
+    stats,
+    table_counts,
+)
 
 HANDLER = Path(__file__).resolve().parents[1] / "lambda" / "handler.py"
 BUCKET = "tunelake-raw"
@@ -121,6 +132,28 @@ def test_an_invocation_with_an_empty_tmp_resumes_from_the_bucket_state(lambda_en
     assert second["requests"] <= 0.05 * first["requests"]
     assert table_counts(Settings(duckdb_path=lambda_environment["TUNELAKE__DUCKDB_PATH"])) == counts
     assert duplicate_keys(lambda_environment["TUNELAKE__DUCKDB_PATH"]) == {}
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(300)
+def test_an_invocation_while_another_run_holds_the_raw_zone_is_skipped_without_error(
+    lambda_environment, sandbox, caplog
+):
+    """Skipped, not failed: Lambda neither retries nor alarms, and no Spotify request is spent."""
+    handler = load_handler().handler
+    reset_stats(sandbox)  # the fixture's authorization, for the refresh token in the secret
+    with run_lock.hold(lambda_environment["TUNELAKE__RAW_ZONE_URL"], "ingest"), caplog.at_level(logging.INFO):
+        skipped = handler({}, Context(seconds_left=900))
+    assert skipped["status"] == "skipped"
+    assert skipped["reason"] == "run_in_progress"
+    assert skipped["lock"]["pid"] == os.getpid()
+    assert stats(sandbox) == {}
+    (line,) = [r for r in caplog.records if r.getMessage().startswith("ingestion skipped: ")]
+    assert f"s3://{BUCKET}/raw/{run_lock.LOCK_NAME}" in line.getMessage()
+    assert line.summary == skipped
+
+    # Released, the next invocation runs.
+    assert handler({}, Context(seconds_left=900))["status"] == "ok"
 
 
 @pytest.mark.e2e

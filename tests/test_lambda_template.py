@@ -36,6 +36,7 @@ from samtranslator.translator.transform import transform
 
 from ingestion.config import STAGING_FOLDER, Settings
 from ingestion.pipeline import DATASET
+from ingestion.run_lock import LIFETIME, LOCK_NAME
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "lambda" / "template.yaml"
@@ -761,6 +762,31 @@ def test_function_contract_with_the_handler(case: str) -> None:
     assert int(function["Timeout"]) == int(timeout["Default"]) == 900
     assert int(timeout["MaxValue"]) <= 900, "Lambda stops at 15 minutes"
     assert int(function["MemorySize"]) == int(parameters["MemorySize"]["Default"]) == 1024
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_ingestion_runs_one_invocation_at_a_time(case: str) -> None:
+    """Reserved concurrency 1 by default; off only when asked (accounts whose quota allows none)."""
+    assert the_function(case)["ReservedConcurrentExecutions"] == 1
+    uncapped = Resolver(translated(case), {**CASES[case], "CapIngestConcurrency": "false"})
+    assert "ReservedConcurrentExecutions" not in uncapped.resource(FUNCTION)["Properties"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_ingestion_role_may_take_renew_and_release_only_the_run_lock(case: str) -> None:
+    """The lock ingestion/run_lock.py writes beside the raw zone's data, and no other object."""
+    lock = f"arn:aws:s3:::{BUCKET}/{RAW_PREFIX}/{LOCK_NAME}"
+    needed = {(a, lock) for a in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")}
+    assert needed <= warehouse_grants(case)
+    # Runs outside the Lambda on the same bucket (infra/README.md) take the same lock.
+    assert needed <= infra_athena_grants(case)
+
+
+def test_a_killed_invocations_lock_expires_before_the_next_scheduled_one() -> None:
+    """Killed at its timeout, a run last renewed its lock then at the latest: free again within the hour."""
+    parameters = sam_template()["Parameters"]
+    assert parameters["ScheduleExpression"]["Default"] == "rate(1 hour)"
+    assert int(parameters["TimeoutSeconds"]["MaxValue"]) + LIFETIME.total_seconds() < 3600
 
 
 @pytest.mark.parametrize("case", DBT_CASES)

@@ -18,7 +18,7 @@ from dlt.common.utils import chunks
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract import DltResource
 
-from ingestion import preflight
+from ingestion import preflight, run_lock
 from ingestion.config import Settings
 from ingestion.history.files import ExportFile, export_files
 from ingestion.history.formats import Format, RowError, detect, row
@@ -137,21 +137,23 @@ def import_history(
 
     Raises:
         ExportInputError: for a path that does not exist or a zip that is refused (nothing imported).
+        RunInProgressError: when another run holds the raw zone's lock (nothing imported).
     """
     started = time.monotonic()
     files = export_files(paths)
     summary = ImportSummary(files=[FileReport(f.name) for f in files])
-    raw = raw_pipeline(settings_)
-    preflight.check(raw, settings_)
-    finish_pending(raw)
-    raw.sync_destination()
-    known = _known_tracks(settings_)
-    source = privacy_export(files, summary.files, datetime.now(UTC), on_row or (lambda _: None), known)
-    raw.run(source, loader_file_format="jsonl")
-    summary.raw_rows = data_row_counts(raw)
-    before = _history_counts(settings_)
-    load_warehouse(settings_, RunSummary())
-    after = _history_counts(settings_)
+    with run_lock.hold(settings_.raw_zone_url, "import-history"):
+        raw = raw_pipeline(settings_)
+        preflight.check(raw, settings_)
+        finish_pending(raw)
+        raw.sync_destination()
+        known = _known_tracks(settings_)
+        source = privacy_export(files, summary.files, datetime.now(UTC), on_row or (lambda _: None), known)
+        raw.run(source, loader_file_format="jsonl")
+        summary.raw_rows = data_row_counts(raw)
+        before = _history_counts(settings_)
+        load_warehouse(settings_, RunSummary())
+        after = _history_counts(settings_)
     if before is not None and after is not None:
         summary.new_rows = {table: after[table] - before[table] for table in after}
     summary.seconds = time.monotonic() - started
