@@ -102,17 +102,26 @@ def check_warehouse(settings: Settings) -> None:
     try:
         duckdb.connect(settings.duckdb_path).close()
     except duckdb.IOException as error:
-        raise ConfigurationError(f"tunelake.duckdb_path: {duckdb_unavailable(settings.duckdb_path, error)}") from None
+        # Only the conflict is checked here; any other fault of the file shows in the load itself.
+        if _held(error):
+            raise ConfigurationError(
+                f"tunelake.duckdb_path: {duckdb_unavailable(settings.duckdb_path, error)}"
+            ) from None
 
 
 def duckdb_unavailable(path: str, error: Exception) -> str:
     """Why a DuckDB file could not be opened, in a line: most often another process writes it."""
     text = str(error)
-    if "lock" in text.lower():
+    if _held(error):
         holder = re.search(r"\(PID (\d+)\)", text)
         by = f" by process {holder.group(1)}" if holder else ""
         return f"{path} is held{by} (a run, `tunelake query`, dbt or the dashboard); try again when it ends"
     return f"cannot open {path}: {text.splitlines()[0] if text else type(error).__name__}"
+
+
+def _held(error: Exception) -> bool:
+    """DuckDB's "Could not set lock on file ...: Conflicting lock is held in <process> (PID n)"."""
+    return "Conflicting lock" in str(error) or "Could not set lock" in str(error)
 
 
 def check(raw: dlt.Pipeline, settings: Settings) -> None:

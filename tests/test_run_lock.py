@@ -23,6 +23,7 @@ from ingestion.cli import EXIT_LOCKED
 from ingestion.config import Settings
 from ingestion.errors import ConfigurationError, RunInProgressError
 from ingestion.pipeline import ingest
+from ingestion.project import PROJECT_VARIABLE
 from ingestion.run_lock import LOCK_NAME
 from sandbox import export as exports
 from tests.standins import moto
@@ -180,6 +181,7 @@ def test_import_history_is_refused_with_its_exit_code_while_an_ingestion_runs(se
         "TUNELAKE__RAW_ZONE_URL": settings.raw_zone_url,
         "TUNELAKE__DUCKDB_PATH": settings.duckdb_path,
         "TUNELAKE__PIPELINES_DIR": settings.pipelines_dir,
+        PROJECT_VARIABLE: str(tmp_path),
     }
     (ended,) = wait_all([tunelake(env, tmp_path, "import-history", str(export))], time.monotonic())
     assert ended.code == EXIT_LOCKED, ended.output
