@@ -263,7 +263,11 @@ def test_null_images_descriptions_and_adders_become_null_columns(loaded):
 
 def test_a_playlist_spotify_refuses_is_reported_every_run_and_asked_once_a_day(tmp_path, start_sandbox):
     server = start_sandbox()
-    settings = Settings(raw_zone_url=str(tmp_path / "raw"), duckdb_path=str(tmp_path / "w.duckdb"))
+    settings = Settings(
+        raw_zone_url=str(tmp_path / "raw"),
+        duckdb_path=str(tmp_path / "w.duckdb"),
+        pipelines_dir=str(tmp_path / "pipelines"),
+    )
     first = ingest(settings, source_for(server, user=True))
     refused = {s.entity_id for s in first.skipped if s.kind == "playlist" and "404" in s.reason}
     assert refused
@@ -277,7 +281,11 @@ def test_a_playlist_spotify_refuses_is_reported_every_run_and_asked_once_a_day(t
 
 def test_a_distribution_check_warns_and_keeps_its_rows_while_the_core_marts_build(tmp_path):
     """An app that loses extended quota: a day without popularity after days with it."""
-    settings = Settings(raw_zone_url=str(tmp_path / "raw"), duckdb_path=str(tmp_path / "w.duckdb"))
+    settings = Settings(
+        raw_zone_url=str(tmp_path / "raw"),
+        duckdb_path=str(tmp_path / "w.duckdb"),
+        pipelines_dir=str(tmp_path / "pipelines"),
+    )
     for tier, day in (("extended", DAY), ("development", DAY + timedelta(days=1))):
         server = SandboxServer(SandboxApi(Catalog(seed=7, tracks=2_000), tier=tier, today=day)).start()
         try:
