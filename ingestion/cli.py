@@ -117,28 +117,51 @@ def _ingest(
     dry_run: bool = False,
 ) -> None:
     """Run one ingestion (or show its plan) and exit with the documented code if it did not finish."""
-    import dlt
-    from tqdm import tqdm
-
-    from ingestion.pipeline import CoolingDownError, ingest, plan
-    from ingestion.spotify import spotify_from_config
-
     # What the command line names replaces the configured lists.
     named = {"playlists": playlists, "artists": artists, "albums": albums, "queries": queries}
     given: dict[str, object] = {name: list(values) for name, values in named.items() if values}
     settings = project_settings()
     if dry_run:
-        # A plan sends nothing, so it needs no credentials: placeholders stand in for missing ones.
-        for secret in ("client_id", "client_secret"):
-            configured: str | None = dlt.secrets.get(f"sources.spotify.{secret}")
-            given.setdefault(secret, configured or "dry-run")
-        lines = plan(settings, spotify_from_config(**given))
-        click.echo("Dry run: nothing is requested. A run now would fetch:")
-        for what, cost in lines:
-            click.echo(f"  {cost:>6} requests  {what}")
-        click.echo(f"  {sum(c for _, c in lines):>6} requests at least, plus one per album, track and artist found")
-        click.echo("                   in today's answers and not fetched within its refresh window.")
+        _plan(settings, given)
         return
+    from ingestion import run_lock
+
+    try:
+        # Taken before the pipeline's imports (seconds on a busy machine): a second run is
+        # refused at once. `ingest` holds it again, re-entrantly.
+        with run_lock.hold(settings.raw_zone_url, "ingest"):
+            _run(settings, given)
+    except RunInProgressError as error:
+        click.echo(f"Skipped: {error}", err=True)
+        sys.exit(EXIT_LOCKED)
+
+
+def _plan(settings: Settings, given: dict[str, object]) -> None:
+    """Show what a run would fetch; a plan sends nothing, so it needs no credentials."""
+    import dlt
+
+    from ingestion.pipeline import plan
+    from ingestion.spotify import spotify_from_config
+
+    # Placeholders stand in for missing credentials.
+    for secret in ("client_id", "client_secret"):
+        configured: str | None = dlt.secrets.get(f"sources.spotify.{secret}")
+        given.setdefault(secret, configured or "dry-run")
+    lines = plan(settings, spotify_from_config(**given))
+    click.echo("Dry run: nothing is requested. A run now would fetch:")
+    for what, cost in lines:
+        click.echo(f"  {cost:>6} requests  {what}")
+    click.echo(f"  {sum(c for _, c in lines):>6} requests at least, plus one per album, track and artist found")
+    click.echo("                   in today's answers and not fetched within its refresh window.")
+
+
+def _run(settings: Settings, given: dict[str, object]) -> None:
+    """One ingestion, its summary, and the documented exit code if it did not finish."""
+    from tqdm import tqdm
+
+    from ingestion.pipeline import CoolingDownError, ingest
+    from ingestion.spotify import spotify_from_config
+
     try:
         # A progress bar on a terminal; nothing in logs or pipes.
         with tqdm(desc="Spotify requests", unit="req", disable=None, leave=False) as bar:
@@ -147,9 +170,6 @@ def _ingest(
     except CoolingDownError as error:
         click.echo(f"Skipped: {error}. Nothing was fetched; run again after it.", err=True)
         sys.exit(EXIT_RATE_LIMITED)
-    except RunInProgressError as error:
-        click.echo(f"Skipped: {error}", err=True)
-        sys.exit(EXIT_LOCKED)
     click.echo(summary.format())
     if summary.stopped:
         click.echo("Stopped by Spotify's rate limit: what was collected is loaded; the next run resumes.", err=True)

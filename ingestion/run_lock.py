@@ -57,6 +57,8 @@ RENEWALS = 5
 _LOST_RACE = {"PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "412", "409", "404"}
 # Rounds of create / read / take over before giving up to a run that keeps winning.
 _ATTEMPTS = 5
+# The raw zones this thread holds: `hold` is re-entrant per thread, never across threads.
+_held_here = threading.local()
 
 
 @dataclass(frozen=True)
@@ -368,13 +370,21 @@ def hold(raw_zone_url: str, command: str) -> Iterator[None]:
         RunInProgressError: another run holds it (nothing else was done).
         ConfigurationError: the raw zone cannot hold a lock (not writable, no credentials).
     """
+    held = _held_here.__dict__.setdefault("urls", set())
+    if raw_zone_url in held:
+        # Taken already by this thread (the CLI takes it before its heavy imports, then the run
+        # itself asks again): a second flock on a new descriptor would refuse its own holder.
+        yield
+        return
     lock = lock_for(raw_zone_url)
     if lock is None:
         logger.warning("runs on %s are not locked: two at once would collide", raw_zone_url)
         yield
         return
     lock.acquire(Holder.me(command, lock.lifetime if isinstance(lock, S3Lock) else None))
+    held.add(raw_zone_url)
     try:
         yield
     finally:
+        held.discard(raw_zone_url)
         lock.release()
