@@ -12,7 +12,6 @@ import errno
 import os
 
 from ingestion.errors import ConfigurationError, RunInProgressError
-from ingestion.spotify.redaction import redact
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -62,6 +61,10 @@ def explain(error: BaseException) -> tuple[int, str]:
 
 def explain_cause(prefix: str, error: BaseException) -> tuple[int, str]:
     """An unexpected error in a line, secrets redacted."""
+    # Imported here: the Spotify package costs a second of imports that a refused or
+    # misconfigured run, which never reaches this line, should not pay.
+    from ingestion.spotify.redaction import redact
+
     text = redact(str(error)).strip()
     first_line = text.splitlines()[0][:300] if text else ""
     return EXIT_FAILED, f"tunelake stopped on an unexpected error: {prefix}{type(error).__name__}: {first_line}\n{HINT}"

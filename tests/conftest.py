@@ -90,6 +90,23 @@ def settings(tmp_path) -> Settings:
     )
 
 
+# The bucket of the `s3` fixture's raw zone.
+S3_BUCKET = "tunelake-raw"
+
+
+@pytest.fixture
+def s3(monkeypatch):
+    """A moto S3 server with an empty bucket `S3_BUCKET`; dlt's destination and source pointed at it."""
+    from tests.standins import moto
+
+    with moto.moto_server() as endpoint:
+        for name, value in moto.aws_environment(endpoint).items():
+            monkeypatch.setenv(name, value)
+        client = moto.client("s3", endpoint)
+        client.create_bucket(Bucket=S3_BUCKET)
+        yield client
+
+
 ALL_USER_SCOPES = (
     "user-read-private user-read-recently-played user-library-read user-top-read user-follow-read playlist-read-private"
 )

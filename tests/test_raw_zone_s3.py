@@ -9,36 +9,23 @@ import pytest
 
 from ingestion.config import Settings
 from ingestion.pipeline import ingest
-from tests.standins import moto
-from tests.standins.moto import aws_environment, moto_server
+from tests.conftest import S3_BUCKET
 from tests.support import reset_stats, source_for, stats, table_counts
 
-BUCKET = "tunelake-raw"
 KEY = re.compile(
     r"^zone/spotify/(?P<table>[a-z_]+)/load_date=\d{4}-\d{2}-\d{2}/(?P<load>\d+\.\d+)\.[0-9a-f]+\.jsonl\.gz$"
 )
 
 
-@pytest.fixture
-def s3(monkeypatch):
-    """A moto S3 server with an empty bucket; dlt's destination and source pointed at it."""
-    with moto_server() as endpoint:
-        for name, value in aws_environment(endpoint).items():
-            monkeypatch.setenv(name, value)
-        s3_client = moto.client("s3", endpoint)
-        s3_client.create_bucket(Bucket=BUCKET)
-        yield s3_client
-
-
 @pytest.mark.e2e
 def test_s3_raw_zone_is_laid_out_by_table_and_load_date_and_restores_state(s3, sandbox, tmp_path):
     settings = Settings(
-        raw_zone_url=f"s3://{BUCKET}/zone",
+        raw_zone_url=f"s3://{S3_BUCKET}/zone",
         duckdb_path=str(tmp_path / "tunelake.duckdb"),
         pipelines_dir=str(tmp_path / "pipelines"),
     )
     first = ingest(settings, source_for(sandbox))
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=S3_BUCKET)["Contents"]]
     data = [k for k in keys if not k.startswith("zone/spotify/_dlt") and not k.endswith("/init")]
     assert data
     assert all(KEY.match(k) for k in data), [k for k in data if not KEY.match(k)]

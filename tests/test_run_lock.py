@@ -26,12 +26,10 @@ from ingestion.pipeline import ingest
 from ingestion.project import PROJECT_VARIABLE
 from ingestion.run_lock import LOCK_NAME
 from sandbox import export as exports
-from tests.standins import moto
-from tests.standins.moto import aws_environment, moto_server
+from tests.conftest import S3_BUCKET
 from tests.support import ALBUMS, ARTISTS, QUERIES, cli_environment, mart_rows, other_settings, source_for, stats
 
 ROOT = Path(__file__).resolve().parents[1]
-BUCKET = "tunelake-raw"
 # A process that takes the raw zone's lock, says so, and keeps it until it is killed.
 HOLD = """
 import sys, time
@@ -235,23 +233,40 @@ def test_ctrl_c_releases_the_lock(tmp_path):
         pass
 
 
+def test_a_run_taking_its_own_lock_again_keeps_it_until_its_outer_hold_ends(tmp_path):
+    """The CLI holds the lock before its imports and `ingest` holds it again: the inner hold must not
+    refuse its own run, nor release the lock another run would then take mid-run."""
+    url = str(tmp_path / "raw")
+
+    def another_run_is_refused() -> bool:
+        outcome: list[bool] = []
+
+        def attempt() -> None:
+            try:
+                with run_lock.hold(url, "ingest"):
+                    outcome.append(False)
+            except RunInProgressError:
+                outcome.append(True)
+
+        thread = threading.Thread(target=attempt)
+        thread.start()
+        thread.join(timeout=30)
+        return outcome == [True]
+
+    with run_lock.hold(url, "ingest"):
+        with run_lock.hold(url, "ingest"):
+            assert another_run_is_refused()
+        assert another_run_is_refused()
+    assert not Path(url, LOCK_NAME).exists()
+    assert not another_run_is_refused()
+
+
 # --- S3 (moto) ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def s3(monkeypatch):
-    """A moto S3 server with an empty bucket; dlt's destination and source pointed at it."""
-    with moto_server() as endpoint:
-        for name, value in aws_environment(endpoint).items():
-            monkeypatch.setenv(name, value)
-        client = moto.client("s3", endpoint)
-        client.create_bucket(Bucket=BUCKET)
-        yield client
 
 
 def s3_settings(tmp_path, duckdb_path: str | None = None) -> Settings:
     return Settings(
-        raw_zone_url=f"s3://{BUCKET}/raw",
+        raw_zone_url=f"s3://{S3_BUCKET}/raw",
         duckdb_path=duckdb_path or str(tmp_path / "tunelake.duckdb"),
         pipelines_dir=str(tmp_path / "pipelines"),
     )
@@ -272,7 +287,7 @@ def lock_body(expires_in: timedelta) -> bytes:
 
 
 def lock_keys(s3) -> list[str]:
-    return [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"raw/{LOCK_NAME}").get("Contents", [])]
+    return [o["Key"] for o in s3.list_objects_v2(Bucket=S3_BUCKET, Prefix=f"raw/{LOCK_NAME}").get("Contents", [])]
 
 
 @pytest.mark.e2e
@@ -280,18 +295,18 @@ def lock_keys(s3) -> list[str]:
 def test_an_s3_lock_refuses_while_it_holds_and_is_taken_over_once_expired(s3, sandbox, tmp_path):
     settings = s3_settings(tmp_path)
     held = lock_body(timedelta(minutes=5))
-    s3.put_object(Bucket=BUCKET, Key=f"raw/{LOCK_NAME}", Body=held)
+    s3.put_object(Bucket=S3_BUCKET, Key=f"raw/{LOCK_NAME}", Body=held)
     with pytest.raises(RunInProgressError) as refused:
         ingest(settings, source_for(sandbox))
     message = str(refused.value)
-    assert f"s3://{BUCKET}/raw/{LOCK_NAME}" in message
+    assert f"s3://{S3_BUCKET}/raw/{LOCK_NAME}" in message
     assert "host 169.254.10.1, pid 8," in message
     assert json.loads(held)["expires_at"] in message
     assert stats(sandbox) == {}
-    assert s3.get_object(Bucket=BUCKET, Key=f"raw/{LOCK_NAME}")["Body"].read() == held
+    assert s3.get_object(Bucket=S3_BUCKET, Key=f"raw/{LOCK_NAME}")["Body"].read() == held
 
     # The invocation was killed at its timeout: its lock expired a minute ago.
-    s3.put_object(Bucket=BUCKET, Key=f"raw/{LOCK_NAME}", Body=lock_body(-timedelta(minutes=1)))
+    s3.put_object(Bucket=S3_BUCKET, Key=f"raw/{LOCK_NAME}", Body=lock_body(-timedelta(minutes=1)))
     summary = ingest(settings, source_for(sandbox))
     assert summary.warehouse_rows["tracks"] > 0
     assert lock_keys(s3) == []
@@ -299,15 +314,27 @@ def test_an_s3_lock_refuses_while_it_holds_and_is_taken_over_once_expired(s3, sa
 
 @pytest.mark.timeout(120)
 def test_an_s3_lock_is_created_by_one_run_only_and_released_by_its_owner(s3):
-    url = f"s3://{BUCKET}/raw"
+    url = f"s3://{S3_BUCKET}/raw"
     with run_lock.hold(url, "ingest"):
-        body = json.loads(s3.get_object(Bucket=BUCKET, Key=f"raw/{LOCK_NAME}")["Body"].read())
+        body = json.loads(s3.get_object(Bucket=S3_BUCKET, Key=f"raw/{LOCK_NAME}")["Body"].read())
         assert body["pid"] == os.getpid()
         assert datetime.fromisoformat(body["expires_at"]) > datetime.now(UTC) + run_lock.LIFETIME / 2
-        with pytest.raises(RunInProgressError, match=f"pid {os.getpid()},"), run_lock.hold(url, "import-history"):
-            pass
+        # Another run (here another thread: `hold` is re-entrant within one thread only).
+        refusals: list[Exception] = []
+
+        def another_run() -> None:
+            try:
+                with run_lock.hold(url, "import-history"):
+                    pass
+            except RunInProgressError as error:
+                refusals.append(error)
+
+        other = threading.Thread(target=another_run)
+        other.start()
+        other.join(timeout=60)
+        assert [f"pid {os.getpid()}," in str(e) for e in refusals] == [True]
         # The refused run left the holder's lock alone.
-        assert json.loads(s3.get_object(Bucket=BUCKET, Key=f"raw/{LOCK_NAME}")["Body"].read()) == body
+        assert json.loads(s3.get_object(Bucket=S3_BUCKET, Key=f"raw/{LOCK_NAME}")["Body"].read()) == body
     assert lock_keys(s3) == []
 
 
@@ -325,13 +352,13 @@ def test_a_raw_zone_in_a_bucket_that_does_not_exist_is_a_configuration_error_bef
 @pytest.mark.timeout(120)
 def test_an_s3_lock_is_renewed_while_its_run_lasts_longer_than_its_lifetime(s3):
     """A long local run against the bucket keeps its lock; the hourly Lambda does not take it over."""
-    url = f"s3://{BUCKET}/raw"
+    url = f"s3://{S3_BUCKET}/raw"
     lock = run_lock.S3Lock(url, lifetime=timedelta(seconds=2))
     lock.acquire(run_lock.Holder.me("ingest", lock.lifetime))
     try:
-        first = json.loads(s3.get_object(Bucket=BUCKET, Key=f"raw/{LOCK_NAME}")["Body"].read())
+        first = json.loads(s3.get_object(Bucket=S3_BUCKET, Key=f"raw/{LOCK_NAME}")["Body"].read())
         time.sleep(4)
-        now = json.loads(s3.get_object(Bucket=BUCKET, Key=f"raw/{LOCK_NAME}")["Body"].read())
+        now = json.loads(s3.get_object(Bucket=S3_BUCKET, Key=f"raw/{LOCK_NAME}")["Body"].read())
         assert now["started_at"] == first["started_at"]
         assert datetime.fromisoformat(now["expires_at"]) > datetime.now(UTC)
         with pytest.raises(RunInProgressError), run_lock.hold(url, "ingest"):
