@@ -180,35 +180,20 @@ def _run(settings: Settings, given: dict[str, object]) -> None:
         sys.exit(EXIT_PARTIAL)
 
 
-_playlist_option = click.option(
-    "--playlist",
-    "playlists",
-    multiple=True,
-    help="Playlist id, URI or URL to track (repeatable; replaces sources.spotify.playlists).",
-)
-_artist_option = click.option(
-    "--artist",
-    "artists",
-    multiple=True,
-    help="Artist id, URI or URL to track (repeatable; replaces sources.spotify.artists).",
-)
-_album_option = click.option(
-    "--album",
-    "albums",
-    multiple=True,
-    help="Album id, URI or URL to track (repeatable; replaces sources.spotify.albums).",
-)
-_query_option = click.option(
-    "--query",
-    "queries",
-    multiple=True,
-    help="Search query whose ranked results to record (repeatable; replaces sources.spotify.queries).",
+# The command line's tracked ids: (option, setting, what one value is). Each replaces its setting.
+_TRACKED = (
+    ("--playlist", "playlists", "Playlist id, URI or URL to track"),
+    ("--artist", "artists", "Artist id, URI or URL to track"),
+    ("--album", "albums", "Album id, URI or URL to track"),
+    ("--query", "queries", "Search query whose ranked results to record"),
 )
 
 
 def _tracked_options(command: Callable[..., None]) -> Callable[..., None]:
-    for option in (_query_option, _album_option, _artist_option, _playlist_option):
-        command = option(command)
+    # Applied last to first, so `--help` lists them in _TRACKED's order.
+    for flag, setting, what in reversed(_TRACKED):
+        help_text = f"{what} (repeatable; replaces sources.spotify.{setting})."
+        command = click.option(flag, setting, multiple=True, help=help_text)(command)
     return command
 
 
