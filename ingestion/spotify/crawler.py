@@ -6,7 +6,7 @@ stages does it rather than a tree of transformers: every resource asks the crawl
 table, and the stages run once, each in a module of its own (`library`, `playlists`, `search`,
 `discography`, `entities`) on a shared `Crawl`.
 
-Economy, from the pipeline state (which lives with the raw zone):
+Economy, from the pipeline state and the freshness index (both live with the raw zone):
 - per UTC day, each playlist is snapshotted, each artist's discography listed, each query
   searched and the user's top lists and library read once; recently played is read every run,
   from the last play seen. A tracked id Spotify refuses is reported every run, asked once a day;
@@ -34,6 +34,7 @@ from ingestion.spotify.answers import Ref
 from ingestion.spotify.crawl import Crawl, Skipped
 from ingestion.spotify.discography import crawl_discographies
 from ingestion.spotify.entities import fetch_entities
+from ingestion.spotify.freshness import Freshness, refresh_windows
 from ingestion.spotify.helpers import RateLimitedError, RunStoppedError, SpotifyClient
 from ingestion.spotify.library import crawl_user
 from ingestion.spotify.options import TIERS, CrawlOptions, Tracked
@@ -108,6 +109,25 @@ class CatalogCrawler:
     @property
     def now(self) -> datetime | None:
         return self.crawl.now
+
+    @property
+    def freshness(self) -> Freshness:
+        """When each entity was last fetched: what the run was given, and what it fetched."""
+        return self.crawl.freshness
+
+    @freshness.setter
+    def freshness(self, value: Freshness) -> None:
+        self.crawl.freshness = value
+
+    @property
+    def refresh_windows(self) -> dict[str, int]:
+        """Per kind, the longest refresh window this run may apply: the freshness it needs goes back as far."""
+        return refresh_windows(self.options)
+
+    @property
+    def today(self) -> int:
+        """Spotify's UTC day number of this run (once `start` dated it)."""
+        return self.crawl.today
 
     def start(self) -> datetime:
         """Get a token; the accounts service's answer dates the run (Spotify's clock, UTC)."""
