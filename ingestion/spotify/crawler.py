@@ -194,5 +194,8 @@ class CatalogCrawler:
         for kind in ENTITY_KINDS:
             # With what the answers said of each, so an entity Spotify then withholds keeps it.
             backlog[kind] = {i: crawl.mention(kind, i).to_state() for i in crawl.pending(kind)}
-        backlog["expand"] = [a for a in crawl.expand_albums if not crawl.in_hand("album", a)]
+        # An album fetched within its window was expanded then: listing it would grow the state with discographies.
+        backlog["expand"] = [
+            a for a in crawl.expand_albums if not crawl.in_hand("album", a) and not crawl.is_fresh("album", a)
+        ]
         crawl.state.put_backlog(backlog)

@@ -176,11 +176,10 @@ class FreshnessIndex:
 
     def prune(self, today: int, windows: Mapping[str, int]) -> int:
         """Delete the days older than their kind's window as of `today`; returns how many files went."""
-        files = self._files().items()
-        expired = [path for (kind, day), paths in files if today - day >= windows[kind] for path in paths]
-        for path in expired:
-            self.fs.rm_file(path)
-        return len(expired)
+        expired = {key: paths for key, paths in self._files().items() if today - key[1] >= windows[key[0]]}
+        for kind, day in expired:
+            self.fs.rm(f"{self.folder}/{kind}/fetched_day={day}", recursive=True)
+        return sum(len(paths) for paths in expired.values())
 
     def _write(self, path: str, ids: Iterable[str]) -> None:
         sink = io.BytesIO()
