@@ -33,6 +33,7 @@ from ingestion import preflight, run_lock
 from ingestion.config import Settings
 from ingestion.spotify import CatalogCrawler, SpotifySource, Tracked, tables
 from ingestion.spotify.crawler import Skipped
+from ingestion.spotify.freshness import FreshnessIndex
 from ingestion.spotify.helpers import RateLimitedError
 from ingestion.spotify.state import ENTITY_KINDS, CrawlState
 
@@ -330,7 +331,11 @@ def ingest(settings_: Settings, source: SpotifySource) -> RunSummary:
         finish_pending(raw)
         raw.sync_destination()
         _respect_cooldown(settings_, CrawlState.of_pipeline(raw), crawler.start())
+        fetched = FreshnessIndex.of_pipeline(raw)
+        crawler.freshness = fetched.load(crawler.today, crawler.refresh_windows)
         info = raw.run(source, loader_file_format="jsonl")
+        # Only now are the fetched entities' rows in the raw zone: a failed load leaves them not fresh.
+        fetched.save(crawler.freshness, crawler.today, crawler.refresh_windows, max(info.loads_ids, default=None))
         summary.raw_load_ids = list(info.loads_ids)
         summary.raw_rows = data_row_counts(raw)
         load_warehouse(settings_, summary)

@@ -12,6 +12,7 @@ from ingestion.pipeline import ingest
 from tests.conftest import S3_BUCKET
 from tests.support import reset_stats, source_for, stats, table_counts
 
+FETCHED = re.compile(r"^zone/spotify/_tunelake_fetched/(?P<kind>[a-z]+)/fetched_day=\d+/\d+\.\d+\.parquet$")
 KEY = re.compile(
     r"^zone/spotify/(?P<table>[a-z_]+)/load_date=\d{4}-\d{2}-\d{2}/(?P<load>\d+\.\d+)\.[0-9a-f]+\.jsonl\.gz$"
 )
@@ -26,13 +27,19 @@ def test_s3_raw_zone_is_laid_out_by_table_and_load_date_and_restores_state(s3, s
     )
     first = ingest(settings, source_for(sandbox))
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=S3_BUCKET)["Contents"]]
-    data = [k for k in keys if not k.startswith("zone/spotify/_dlt") and not k.endswith("/init")]
+    fetched = [k for k in keys if k.startswith("zone/spotify/_tunelake_fetched/")]
+    data = [
+        k for k in keys if not k.startswith(("zone/spotify/_dlt", "zone/spotify/_tunelake")) and not k.endswith("/init")
+    ]
     assert data
     assert all(KEY.match(k) for k in data), [k for k in data if not KEY.match(k)]
     assert {KEY.match(k)["table"] for k in data} >= {"playlists", "playlist_items", "tracks", "albums", "artists"}
     assert any(k.startswith("zone/spotify/_dlt_pipeline_state/") for k in keys)
+    # When each entity was fetched: one file per kind and day, beside the loads.
+    assert all(FETCHED.match(k) for k in fetched), fetched
+    assert {FETCHED.match(k)["kind"] for k in fetched} == {"album", "track", "artist"}, fetched
 
-    # A machine with an empty working folder (a Lambda's /tmp): state comes back from the bucket.
+    # A machine with an empty working folder (a Lambda's /tmp): state and freshness come back from the bucket.
     shutil.rmtree(settings.pipelines_dir)
     reset_stats(sandbox)
     second = ingest(settings, source_for(sandbox))

@@ -18,6 +18,7 @@ from typing import Any
 
 from ingestion.spotify import answers, settings
 from ingestion.spotify.answers import Entity, Ref
+from ingestion.spotify.freshness import Freshness, refresh_windows
 from ingestion.spotify.helpers import SpotifyApiError, SpotifyClient
 from ingestion.spotify.options import CrawlOptions, Tracked
 from ingestion.spotify.state import ENTITY_KINDS, CrawlState, day_number
@@ -63,6 +64,8 @@ class Crawl:
         self.lock = threading.RLock()
         self._state_provider = state
         self._state: CrawlState | None = None
+        # In memory unless the run loads it from the raw zone's index (`ingestion.pipeline.ingest`).
+        self.freshness = Freshness()
         self._in_hand: dict[str, set[str]] = {kind: set() for kind in ENTITY_KINDS}
         self._wanted: dict[str, dict[str, Ref | None]] = {kind: {} for kind in ENTITY_KINDS}
 
@@ -72,7 +75,17 @@ class Crawl:
     def state(self) -> CrawlState:
         if self._state is None:
             self._state = CrawlState(self._state_provider())
+            legacy = self._state.take_legacy_fetched()
+            if legacy:
+                self._adopt(legacy)
         return self._state
+
+    def _adopt(self, legacy: dict[str, Any]) -> None:
+        """A state written before the freshness index: its entries move to the index, out of the state."""
+        windows = refresh_windows(self.options)
+        oldest = {kind: self.today - window + 1 if self.now else 0 for kind, window in windows.items()}
+        taken = self.freshness.adopt(legacy, oldest)
+        logger.info("moving %d entity fetch dates from the pipeline state to the freshness index", taken)
 
     @property
     def today(self) -> int:
@@ -83,7 +96,7 @@ class Crawl:
 
     def is_fresh(self, kind: str, entity_id: str) -> bool:
         """Fetched within its refresh window: not asked again."""
-        fetched = self.state.fetched_on(kind, entity_id)
+        fetched = self.freshness.fetched_on(kind, entity_id)
         window = (self.options.refresh_days or settings.REFRESH_DAYS[self.tier or "development"])[kind]
         return fetched is not None and self.today - fetched < window
 
@@ -222,7 +235,7 @@ class Crawl:
         """Nothing more to ask of this entity this run, nor within its refresh window."""
         with self.lock:
             self._in_hand[kind].add(entity_id)
-        self.state.mark_fetched(kind, entity_id, self.today)
+        self.freshness.mark_fetched(kind, entity_id, self.today)
 
     def claim(self, kind: str, entity_id: str) -> bool:
         """True the first time this run an entity is in hand."""
@@ -230,7 +243,7 @@ class Crawl:
             if entity_id in self._in_hand[kind]:
                 return False
             self._in_hand[kind].add(entity_id)
-        self.state.mark_fetched(kind, entity_id, self.today)
+        self.freshness.mark_fetched(kind, entity_id, self.today)
         return True
 
     def pending(self, kind: str) -> list[str]:

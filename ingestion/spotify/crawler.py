@@ -6,7 +6,7 @@ stages does it rather than a tree of transformers: every resource asks the crawl
 table, and the stages run once, each in a module of its own (`library`, `playlists`, `search`,
 `discography`, `entities`) on a shared `Crawl`.
 
-Economy, from the pipeline state (which lives with the raw zone):
+Economy, from the pipeline state and the freshness index (both live with the raw zone):
 - per UTC day, each playlist is snapshotted, each artist's discography listed, each query
   searched and the user's top lists and library read once; recently played is read every run,
   from the last play seen. A tracked id Spotify refuses is reported every run, asked once a day;
@@ -34,6 +34,7 @@ from ingestion.spotify.answers import Ref
 from ingestion.spotify.crawl import Crawl, Skipped
 from ingestion.spotify.discography import crawl_discographies
 from ingestion.spotify.entities import fetch_entities
+from ingestion.spotify.freshness import Freshness, refresh_windows
 from ingestion.spotify.helpers import RateLimitedError, RunStoppedError, SpotifyClient
 from ingestion.spotify.library import crawl_user
 from ingestion.spotify.options import TIERS, CrawlOptions, Tracked
@@ -109,6 +110,25 @@ class CatalogCrawler:
     def now(self) -> datetime | None:
         return self.crawl.now
 
+    @property
+    def freshness(self) -> Freshness:
+        """When each entity was last fetched: what the run was given, and what it fetched."""
+        return self.crawl.freshness
+
+    @freshness.setter
+    def freshness(self, value: Freshness) -> None:
+        self.crawl.freshness = value
+
+    @property
+    def refresh_windows(self) -> dict[str, int]:
+        """Per kind, the longest refresh window this run may apply: the freshness it needs goes back as far."""
+        return refresh_windows(self.options)
+
+    @property
+    def today(self) -> int:
+        """Spotify's UTC day number of this run (once `start` dated it)."""
+        return self.crawl.today
+
     def start(self) -> datetime:
         """Get a token; the accounts service's answer dates the run (Spotify's clock, UTC)."""
         if self.crawl.now is None:
@@ -174,5 +194,8 @@ class CatalogCrawler:
         for kind in ENTITY_KINDS:
             # With what the answers said of each, so an entity Spotify then withholds keeps it.
             backlog[kind] = {i: crawl.mention(kind, i).to_state() for i in crawl.pending(kind)}
-        backlog["expand"] = [a for a in crawl.expand_albums if not crawl.in_hand("album", a)]
+        # An album fetched within its window was expanded then: listing it would grow the state with discographies.
+        backlog["expand"] = [
+            a for a in crawl.expand_albums if not crawl.in_hand("album", a) and not crawl.is_fresh("album", a)
+        ]
         crawl.state.put_backlog(backlog)

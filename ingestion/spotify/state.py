@@ -1,5 +1,7 @@
 """What a crawl remembers between runs, kept in the dlt source state (which lives with the raw zone).
 
+When each entity was last fetched is not here: it grew with the catalog (`freshness.py`).
+
 Days are UTC day numbers by Spotify's clock (the `Date` of its answers), so a run is dated the
 same wherever it runs. The keys of `daily` name a unit of once-a-day work
 (`playlist:<id>`, `discography:<id>`, `search:<query>`, `user:top`, ...).
@@ -71,12 +73,14 @@ class CrawlState:
 
     # entity freshness ------------------------------------------------------------------------
 
-    def fetched_on(self, kind: str, entity_id: str) -> int | None:
-        return self.data.get("fetched", {}).get(kind, {}).get(entity_id)
+    def take_legacy_fetched(self) -> dict[str, Any]:
+        """Per kind, id -> day, as states written before the freshness index kept them; removed from the state.
 
-    def mark_fetched(self, kind: str, entity_id: str, day: int) -> None:
+        One entry per entity grew the state with the catalog: `ingestion.spotify.freshness` keeps them now.
+        """
         with self._lock:
-            self.data.setdefault("fetched", {}).setdefault(kind, {})[entity_id] = day
+            legacy = self.data.pop("fetched", None)
+        return legacy if isinstance(legacy, dict) else {}
 
     # a stopped run's leftovers ---------------------------------------------------------------
 
