@@ -9,12 +9,25 @@ queries of every page with its default filters, the default page's first.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import time
 
 from streamlit.logger import get_logger
 
 # Streamlit's logger: its lines go where the server's own go (`logger.level`, info by default).
 logger = get_logger(__name__)
+
+# Streamlit's own modules a first run imports on the way: the emoji table that checks the page icon
+# (a third of a second on a busy machine) and the adapters that turn frames into Arrow. Internal
+# names: one that a later Streamlit moves is skipped, not a reason to stop the warm-up.
+STREAMLIT_MODULES = (
+    "streamlit.emojis",
+    "streamlit.material_icon_names",
+    "streamlit.dataframe.lazy_df_adapters",
+    "pyarrow.pandas_compat",
+    "narwhals._interchange.series",
+)
 
 
 def warm_up() -> None:
@@ -26,8 +39,8 @@ def warm_up() -> None:
     started = time.perf_counter()
     try:
         answered = _warm_up()
-    except Exception:
-        logger.debug("dashboard warm-up stopped", exc_info=True)
+    except Exception as error:  # a bug here must not take the server down: the pages still work, only slower
+        logger.warning("dashboard warm-up stopped: %s", error)
         return
     logger.info("dashboard warm-up: %d queries answered in %.2f s", answered, time.perf_counter() - started)
 
@@ -43,6 +56,10 @@ def _warm_up() -> int:
     from dashboard.queries import SQL, query
     from dashboard.views import catalog, history, listening, playlists, trends  # noqa: F401
     from dashboard.warehouse import WarehouseUnavailableError, one_connection
+
+    for module in STREAMLIT_MODULES:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
 
     # Altair validates every chart against the Vega-Lite schema; the first validation compiles it.
     alt.Chart(pd.DataFrame({"kind": ["a"], "count": [1]})).mark_bar().encode(x="kind:N", y="count:Q").to_dict()
