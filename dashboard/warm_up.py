@@ -3,8 +3,12 @@
 A new server has imported Streamlit and nothing else: the first visitor would wait for pandas,
 pyarrow and Altair to import, for the warehouse to answer and for Altair to build its schema
 validator. `warm_up` does that work in a thread while the browser is still fetching Streamlit's
-scripts, and leaves the answers in the query cache the pages read (`queries.read`): the
-queries of every page with its default filters, the default page's first.
+scripts, and leaves the default page's answers (Catalog overview, default filters) in the query
+cache the pages read (`queries.read`).
+
+Only the default page's: the other pages' answers cost a few milliseconds each once the
+connection is open, and warming them all put more work on the cores the first page shares
+with the browser.
 """
 
 from __future__ import annotations
@@ -31,21 +35,23 @@ STREAMLIT_MODULES = (
 
 
 def warm_up() -> None:
-    """Import what the pages use, answer their default queries and build one chart.
+    """Import what the pages use, answer the default page's queries and build one chart.
 
     Never raises: a warehouse that cannot be read now is the first page's to explain, with the
     message it shows (`WarehouseUnavailableError`), and nothing failed is cached.
     """
     started = time.perf_counter()
     try:
-        answered = _warm_up()
+        cached = _warm_up()
     except Exception as error:  # a bug here must not take the server down: the pages still work, only slower
         logger.warning("dashboard warm-up stopped: %s", error)
         return
-    logger.info("dashboard warm-up: %d queries answered in %.2f s", answered, time.perf_counter() - started)
+    answers = "the default page's answers cached" if cached else "nothing cached (no marts to read yet)"
+    logger.info("dashboard warm-up in %.2f s: %s", time.perf_counter() - started, answers)
 
 
-def _warm_up() -> int:
+def _warm_up() -> bool:
+    """Whether the default page's answers are now cached."""
     import altair as alt
     import pandas as pd
 
@@ -53,7 +59,6 @@ def _warm_up() -> int:
     import pyarrow  # noqa: F401
 
     from dashboard import filters
-    from dashboard.queries import SQL, query
     from dashboard.views import catalog, history, listening, playlists, trends  # noqa: F401
     from dashboard.warehouse import WarehouseUnavailableError, one_connection
 
@@ -64,18 +69,13 @@ def _warm_up() -> int:
     # Altair validates every chart against the Vega-Lite schema; the first validation compiles it.
     alt.Chart(pd.DataFrame({"kind": ["a"], "count": [1]})).mark_bar().encode(x="kind:N", y="count:Q").to_dict()
 
-    answered = 0
     try:
         with one_connection():
             bounds = filters.data_bounds()
             if bounds is None:
-                return answered
-            start, end = filters.default_range(*bounds)
-            for name, sql in SQL.items():
-                # Statements for chosen tracks only run once someone chooses them.
-                if "{ids}" not in sql:
-                    query(name, start, end)
-                    answered += 1
+                return False
+            # The sidebar's default: no artist chosen.
+            catalog.catalog_of(filters.Filters(*filters.default_range(*bounds), artist_ids=(), artist_names=()))
     except WarehouseUnavailableError:
-        pass
-    return answered
+        return False
+    return True
