@@ -1,65 +1,31 @@
 """tunelake dashboard: `streamlit run dashboard/app.py` (or `make dashboard`) over the dbt marts.
 
-Five pages read the marts of the configured target (see `dashboard.warehouse`): the catalog,
-popularity trends, playlist reach, the user's recent listening and their whole listening history.
+The server, as an `st.App`: Streamlit serves the pages of `dashboard/pages.py`, and as it starts,
+a thread does the work of a first page load ahead of the first visitor (`dashboard.warm_up`).
 """
 
 from __future__ import annotations
 
 import sys
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import streamlit as st
 
-# `streamlit run` puts only this folder on sys.path; the pages import `dashboard.*` from the checkout.
+# `streamlit run` puts only this folder on sys.path; the warm-up imports `dashboard.*` from the checkout.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dashboard import filters, queries
-from dashboard.views import catalog, history, listening, playlists, trends
-from dashboard.warehouse import WarehouseUnavailableError, configured_target
-
-# An emoji icon becomes an inline SVG; a :material: one would be fetched from fonts.gstatic.com.
-st.set_page_config(page_title="tunelake", page_icon="🎧", layout="wide")
-
-PAGES = [
-    # The default page answers at the root URL.
-    st.Page(catalog.page, title="Catalog overview", icon=":material/library_music:", default=True),
-    st.Page(trends.page, title="Popularity trends", icon=":material/trending_up:", url_path="trends"),
-    st.Page(playlists.page, title="Playlist reach", icon=":material/queue_music:", url_path="playlists"),
-    st.Page(listening.page, title="My listening", icon=":material/headphones:", url_path="listening"),
-    st.Page(history.page, title="Listening history", icon=":material/history:", url_path="history"),
-]
+from dashboard.warm_up import warm_up
 
 
-def main() -> None:
-    navigation = st.navigation(PAGES)
-    try:
-        target = configured_target()
-        bounds = filters.data_bounds()
-    except WarehouseUnavailableError as problem:
-        st.title("tunelake dashboard")
-        unavailable(problem)
-        return
-    if bounds is None:
-        st.title("tunelake dashboard")
-        st.info("The marts are there but empty: run `tunelake ingest` and `dbt build` (or `make demo`).")
-        return
-    try:
-        navigation.run()
-    except WarehouseUnavailableError as problem:
-        unavailable(problem)
-        return
-    with st.sidebar:
-        st.divider()
-        st.caption(f"Marts read from {target.description}.")
-        if st.button("Reload data", icon=":material/refresh:", help="Forget cached answers and query the marts again"):
-            queries.read.clear()
-            st.rerun()
+@asynccontextmanager
+async def lifespan(_app: st.App) -> AsyncIterator[None]:
+    # In a thread, so the server answers at once: a visitor who comes before the warm-up ends
+    # waits for what is left of it (imports and cached answers are shared), not for all of it.
+    threading.Thread(target=warm_up, name="dashboard-warm-up", daemon=True).start()
+    yield
 
 
-def unavailable(problem: WarehouseUnavailableError) -> None:
-    # Not a bug in the dashboard: what is wrong with the warehouse and what to run, no traceback.
-    st.error(str(problem), icon=":material/database_off:")
-
-
-main()
+app = st.App("pages.py", lifespan=lifespan)

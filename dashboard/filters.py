@@ -46,6 +46,11 @@ def data_bounds() -> tuple[date, date] | None:
     return first.date(), last.date()
 
 
+def default_range(first: date, last: date) -> tuple[date, date]:
+    """The dates shown until someone picks others: the last `DEFAULT_DAYS` days with data."""
+    return max(first, last - timedelta(days=DEFAULT_DAYS - 1)), last
+
+
 def sidebar() -> Filters:
     """Draw the shared filters in the sidebar and return what they select.
 
@@ -58,7 +63,7 @@ def sidebar() -> Filters:
         st.markdown("### Filters")
         chosen = st.date_input(
             "Dates",
-            value=(max(first, last - timedelta(days=DEFAULT_DAYS - 1)), last),
+            value=default_range(first, last),
             min_value=first,
             max_value=last,
             key="dates",

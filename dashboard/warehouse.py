@@ -12,9 +12,13 @@ connectors' documented parameters but are not exercised offline (no account to r
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -24,6 +28,10 @@ from ingestion.errors import ConfigurationError
 
 class WarehouseUnavailableError(RuntimeError):
     """The marts cannot be read; the message says why and what to run."""
+
+
+# Per thread: whether `one_connection` is open, and the connection it holds with the target it reads.
+_held = threading.local()
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,50 @@ def configured_target(environ: Mapping[str, str] = os.environ) -> Target:
         raise WarehouseUnavailableError(str(error)) from None
 
 
+def data_version(target: Target) -> str | None:
+    """What changes when the marts change, for cache keys: a DuckDB file's (and its WAL's) modification time.
+
+    None where the dashboard cannot see a build land (Snowflake, Athena): their answers age out by time.
+    """
+    if target.engine != "duckdb":
+        return None
+    path = Path(target.setting("path"))
+    # A writer that has not checkpointed yet leaves its changes in the WAL, which readers replay.
+    stamps = [str(file.stat().st_mtime_ns) if file.exists() else "-" for file in (path, Path(f"{path}.wal"))]
+    return "/".join(stamps)
+
+
+@contextmanager
+def one_connection() -> Iterator[None]:
+    """Within the block, the queries this thread runs share one connection, opened by the first.
+
+    Opening one costs more than a query on the marts (tens of milliseconds for a DuckDB file, a
+    login for Snowflake), and a page that misses the cache runs several. The connection lives only
+    as long as the block (a page's run): a held DuckDB connection would lock the file against the
+    next `tunelake ingest` or `dbt build`. Queries answered from the cache open nothing.
+    """
+    _held.active, _held.connection, _held.description = True, None, None
+    try:
+        yield
+    finally:
+        connection = _held.connection
+        _held.active, _held.connection, _held.description = False, None, None
+        if connection is not None:
+            connection.close()
+
+
+def _connection(target: Target) -> tuple[Any, bool]:
+    """A connection to `target`, and whether the caller closes it (not when `one_connection` holds it)."""
+    if not getattr(_held, "active", False):
+        return target.reader.connect(), True
+    if _held.connection is None or _held.description != target.description:
+        if _held.connection is not None:
+            _held.connection.close()
+            _held.connection = None
+        _held.connection, _held.description = target.reader.connect(), target.description
+    return _held.connection, False
+
+
 def fetch(target: Target, sql: str) -> pd.DataFrame:
     """Run one query and return its rows, with lower-case column names and pandas types.
 
@@ -66,14 +118,18 @@ def fetch(target: Target, sql: str) -> pd.DataFrame:
             DuckDB file, credentials): the dashboard says so instead of showing a traceback.
     """
     try:
-        connection = target.reader.connect()
+        connection, owned = _connection(target)
         try:
             cursor = connection.cursor()
-            cursor.execute(sql)
-            columns = [column[0].lower() for column in cursor.description]
-            frame = pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+            try:
+                cursor.execute(sql)
+                columns = [column[0].lower() for column in cursor.description]
+                frame = pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+            finally:
+                cursor.close()
         finally:
-            connection.close()
+            if owned:
+                connection.close()
     except ConfigurationError as error:
         raise WarehouseUnavailableError(str(error)) from None
     except target.reader.errors() as error:

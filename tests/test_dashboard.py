@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +27,14 @@ import trino_sql_validator
 import yaml
 
 from dashboard.queries import SQL, render
-from dashboard.warehouse import WarehouseUnavailableError, configured_target, normalized
+from dashboard.warehouse import (
+    WarehouseUnavailableError,
+    configured_target,
+    data_version,
+    fetch,
+    normalized,
+    one_connection,
+)
 from ingestion.config import Settings
 from ingestion.history.importer import import_history
 from ingestion.transform import DBT_PROJECT_DIR
@@ -581,6 +589,30 @@ def test_without_plays_my_listening_says_how_to_load_them_and_the_other_pages_st
         stop(process)
 
 
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_a_page_shows_a_new_build_at_once_without_a_restart(warehouse, browser, tmp_path):
+    rebuilt = tmp_path / "tunelake.duckdb"
+    shutil.copyfile(warehouse, rebuilt)
+    process, server = serve(rebuilt, tmp_path / "streamlit.log")
+    try:
+        open_page(browser, server.url, "Catalog overview", 4)
+        before = int(metric(browser, "Tracks").replace(",", ""))
+        # The server warmed the pages' answers as it started: they are the ones that must not go stale.
+        assert re.search(r"dashboard warm-up in [\d.]+ s: the default page's answers cached", server.output())
+        # What a new `dbt build` does to the file: the marts change and the file with them.
+        with duckdb.connect(str(rebuilt)) as con:
+            con.execute(
+                "delete from marts.dim_tracks where track_id in "
+                "(select track_id from marts.dim_tracks where not is_ghost order by track_id limit 10)"
+            )
+        open_page(browser, server.url, "Catalog overview", 4)
+        assert int(metric(browser, "Tracks").replace(",", "")) == before - 10
+        assert "Traceback" not in server.output()
+    finally:
+        stop(process)
+
+
 # -- the SQL and the reader ------------------------------------------------------------------------
 
 
@@ -647,6 +679,42 @@ def test_the_target_comes_from_the_environment_and_names_what_is_missing(tmp_pat
         configured_target({"TUNELAKE_TARGET": "athena"})
     with pytest.raises(WarehouseUnavailableError, match="bigquery"):
         configured_target({"TUNELAKE_TARGET": "bigquery"})
+
+
+@pytest.mark.e2e
+def test_a_page_run_asks_over_one_connection_and_leaves_the_file_to_the_next_build(warehouse, tmp_path):
+    copy = tmp_path / "tunelake.duckdb"
+    shutil.copyfile(warehouse, copy)
+    target = configured_target({"TUNELAKE_DUCKDB_PATH": str(copy)})
+
+    def writer_refused() -> str:
+        """What a writer in another process (`tunelake ingest`, `dbt build`) is told opening the file; '' if it may."""
+        script = f"import duckdb; duckdb.connect({str(copy)!r}).close()"
+        return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False).stderr
+
+    with one_connection():
+        tracks = fetch(target, SQL["tracks"])
+        bounds = fetch(target, SQL["date_bounds"])
+        assert "lock" in writer_refused()
+    assert len(tracks) > 0
+    assert not pd.isna(bounds["last_date"].iloc[0])
+    assert writer_refused() == ""
+    # Outside a page's run, each query opens and closes its own.
+    fetch(target, SQL["playlist_count"])
+    assert writer_refused() == ""
+
+
+def test_a_duckdb_warehouse_has_a_new_version_once_written(tmp_path):
+    path = tmp_path / "tunelake.duckdb"
+    duckdb.connect(str(path)).close()
+    target = configured_target({"TUNELAKE_DUCKDB_PATH": str(path)})
+    first = data_version(target)
+    assert first == data_version(target)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table t as select 1 as x")
+    assert data_version(target) != first
+    # Athena's (or Snowflake's) builds cannot be seen from here: their answers age out by time instead.
+    assert data_version(configured_target({"TUNELAKE_TARGET": "athena", "ATHENA_S3_STAGING_DIR": "s3://b/"})) is None
 
 
 def test_rows_get_the_same_types_whichever_driver_answered():

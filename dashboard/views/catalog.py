@@ -15,8 +15,8 @@ def page() -> None:
     st.title("Catalog overview")
     filters = sidebar()
     st.caption(f"What the tracked playlists, artists, albums and searches have led to · {filters.label}")
-    tracks, albums, artists = _catalog(filters)
-    _headline(tracks, albums, artists, filters)
+    tracks, albums, artists, playlist_count = catalog_of(filters)
+    _headline(tracks, albums, artists, playlist_count, filters)
 
     left, right = st.columns([3, 2], gap="medium")
     with left:
@@ -52,10 +52,10 @@ def page() -> None:
     _newest(tracks)
 
 
-def _headline(tracks: pd.DataFrame, albums: pd.DataFrame, artists: pd.DataFrame, filters: Filters) -> None:
+def _headline(
+    tracks: pd.DataFrame, albums: pd.DataFrame, artists: pd.DataFrame, playlist_count: int, filters: Filters
+) -> None:
     """How many of each there are, and how many the last day shown added."""
-    playlist_count = int(query("playlist_count").iloc[0]["playlist_count"])
-
     # New on the last day shown: what the latest ingestion added.
     latest = pd.Timestamp(filters.end)
     columns = st.columns(4)
@@ -119,8 +119,12 @@ def _newest(tracks: pd.DataFrame) -> None:
     )
 
 
-def _catalog(filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Tracks, albums and artists, narrowed to the selected artists' when there are any."""
+def catalog_of(filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
+    """Tracks, albums and artists, narrowed to the selected artists' when there are any, and the tracked playlists.
+
+    Everything the page reads from the marts besides the sidebar's: the server's warm-up reads it too.
+    """
+    playlist_count = int(query("playlist_count").iloc[0]["playlist_count"])
     tracks, albums, artists = query("tracks"), query("albums"), query("artists")
     tracks["duration_ms"] = tracks["duration_ms"] / 60_000
     track_ids, album_ids = tracks_of(filters), albums_of(filters)
@@ -128,7 +132,7 @@ def _catalog(filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
         tracks = tracks[tracks["track_id"].isin(track_ids)]
         albums = albums[albums["album_id"].isin(album_ids)]
         artists = artists[artists["artist_id"].isin(filters.artist_ids)]
-    return tracks, albums, artists
+    return tracks, albums, artists, playlist_count
 
 
 def _growth(
