@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -43,6 +44,7 @@ from dlt.common.libs.pyarrow import columns_to_arrow
 from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.common.storages.configuration import FilesystemConfiguration
 from dlt.common.storages.fsspec_filesystem import fsspec_from_config
+from fsspec.implementations.local import LocalFileSystem  # type: ignore[import-untyped]
 
 from ingestion.spotify import tables
 
@@ -150,9 +152,16 @@ class _Zone:
         return data
 
     def write(self, relative: str, text: str) -> None:
+        """Write a whole file: a reader never sees part of it (an S3 object is; a local file is renamed)."""
         full = self.full(relative)
+        if not isinstance(self.fs, LocalFileSystem):
+            self.fs.pipe_file(full, text.encode())
+            return
         self.fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
-        self.fs.pipe_file(full, text.encode())
+        # A process killed while writing leaves a `.partial` file, which no reader takes for an entry.
+        partial = f"{full}.partial"
+        self.fs.pipe_file(partial, text.encode())
+        os.replace(partial, full)
 
     def exists(self, relative: str) -> bool:
         return bool(self.fs.exists(self.full(relative)))
