@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from ingestion import raw_zone
@@ -137,20 +138,35 @@ def test_a_raw_zone_written_before_the_index_is_indexed_once_and_loads(settings)
     assert names == {"t1": "third title", "t2": "kept", "t3": "new"}
 
 
-def test_an_entry_replaced_by_a_compacted_one_is_read_once(settings):
+def test_a_day_compacted_to_parquet_is_read_once_and_rebuilds_the_same_warehouse(settings, tmp_path):
     raw = Path(settings.raw_zone_url)
-    for load_id in (OCT_1_MORNING, OCT_1_EVENING):
+    for load_id in LOADS:
         write_load(raw, load_id, LOADS[load_id])
         raw_zone.index_load(settings.raw_zone_url, load_id)
-    # A compaction of October 1st that stopped before deleting the morning's entry.
-    compacted = raw_zone.Entry(
-        OCT_1_EVENING,
-        {"tracks": [f"spotify/tracks/load_date=2026-10-01/{OCT_1_EVENING}.5e1f0c.jsonl.gz"]},
-        (OCT_1_MORNING, OCT_1_EVENING),
-    )
-    raw_zone.write_entry(settings.raw_zone_url, compacted)
+        load_warehouse(settings, RunSummary())
+    incremental = warehouse_rows(settings)
 
-    assert raw_zone.pending(settings.raw_zone_url, None) == [compacted]
+    # October 1st compacted into one parquet file per table, its columns in another order; the
+    # compaction stopped before deleting the morning's entry.
+    day = raw_zone.pending(settings.raw_zone_url, None)[:2]
+    files = {}
+    for table in ("tracks", "track_observations"):
+        batches = (b for e in day for b in raw_zone.read_batches(settings.raw_zone_url, table, e.files[table]))
+        latest = raw_zone.latest_per_key(table, batches)
+        files[table] = [f"spotify/{table}/load_date=2026-10-01/{OCT_1_EVENING}.compacted.parquet"]
+        pq.write_table(latest.select(list(reversed(latest.column_names))), raw / files[table][0])
+        for entry in day:
+            (raw / entry.files[table][0]).unlink()
+    compacted = raw_zone.Entry(OCT_1_EVENING, files, (OCT_1_MORNING, OCT_1_EVENING))
+    raw_zone.write_entry(settings.raw_zone_url, compacted)
+    assert [e.load_id for e in raw_zone.pending(settings.raw_zone_url, None)] == [OCT_1_EVENING, OCT_2]
+
+    rebuilt = other_settings(tmp_path, "rebuilt")
+    rebuilt = Settings(
+        raw_zone_url=settings.raw_zone_url, duckdb_path=rebuilt.duckdb_path, pipelines_dir=rebuilt.pipelines_dir
+    )
+    load_warehouse(rebuilt, RunSummary())
+    assert warehouse_rows(rebuilt) == incremental
 
 
 @pytest.mark.e2e
