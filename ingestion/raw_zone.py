@@ -438,7 +438,7 @@ def latest_per_key(
     parts = [b if isinstance(b, pa.Table) else pa.Table.from_batches([b]) for b in batches_in_load_order]
     if not parts:
         return (schema or arrow_schema(table)).empty_table()
-    data = pa.concat_tables(parts).combine_chunks()
+    data = pa.concat_tables(parts)
     keys = list(tables.TABLES[table]["primary_key"])
     positions = pa.array(range(data.num_rows), pa.int64())
     last = (
