@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from ingestion import raw_zone
 from ingestion.config import Settings
 from ingestion.pipeline import ingest
 from tests.conftest import S3_BUCKET
@@ -38,6 +39,11 @@ def test_s3_raw_zone_is_laid_out_by_table_and_load_date_and_restores_state(s3, s
     # When each entity was fetched: one file per kind and day, beside the loads.
     assert all(FETCHED.match(k) for k in fetched), fetched
     assert {FETCHED.match(k)["kind"] for k in fetched} == {"album", "track", "artist"}, fetched
+    # The load's index entry names exactly its files, from the raw zone's root.
+    (load_id,) = first.raw_load_ids
+    (entry,) = raw_zone.pending(settings.raw_zone_url, None)
+    assert entry.load_id == load_id
+    assert sorted(f"zone/{path}" for paths in entry.files.values() for path in paths) == sorted(data)
 
     # A machine with an empty working folder (a Lambda's /tmp): state and freshness come back from the bucket.
     shutil.rmtree(settings.pipelines_dir)
