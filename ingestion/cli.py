@@ -27,6 +27,7 @@ from ingestion.exits import (
 )
 
 if TYPE_CHECKING:
+    from ingestion.compaction import DayResult
     from ingestion.config import Settings
 
 __all__ = [
@@ -491,6 +492,31 @@ def import_history_command(paths: tuple[Path, ...]) -> None:
     if not summary.complete:
         click.echo("Some files or rows were not imported (see above); everything else is loaded.", err=True)
         sys.exit(EXIT_PARTIAL)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="List the closed days that would be compacted; change nothing.")
+def compact(dry_run: bool) -> None:
+    """Compact the raw zone: each closed UTC day's loads into one parquet file per table.
+
+    Keeps the latest load's row of each key, as the warehouse load does: a warehouse rebuilt
+    from the compacted raw zone has the same rows. Today's loads are left alone. Safe to stop
+    at any point and to run again; it waits for no run: one in progress makes it exit 6.
+    """
+    from tqdm import tqdm
+
+    from ingestion.compaction import compact as compact_raw_zone
+
+    settings = project_settings()
+    # A line per day on a terminal; nothing in logs or pipes.
+    with tqdm(desc="Days compacted", unit="day", disable=None, leave=False) as bar:
+
+        def progress(day: DayResult) -> None:
+            bar.set_postfix_str(f"{day.day}: {day.loads} loads, {day.files_before} -> {day.files_after} files")
+            bar.update()
+
+        summary = compact_raw_zone(settings.raw_zone_url, dry_run=dry_run, on_day=progress)
+    click.echo(summary.format())
 
 
 @main.command()
