@@ -12,9 +12,9 @@ whose index (`ingestion.raw_zone`) holds more than one entry, or an entry not co
 2. the day's compacted index entry is written at the newest load's entry path, listing every
    load id it `replaces`: from then on a reader takes it and drops the replaced entries, so a
    compaction stopped here reads each row once;
-3. the replaced data files are deleted, then the replaced index entries (in this order, so a
-   compaction stopped in between leaves entries naming what is left to delete, which the next
-   compaction finishes), then dlt's `_dlt_loads` records of the replaced loads.
+3. what it replaced is deleted (`remove_replaced`): the replaced loads' files, then their index
+   entries, so a compaction stopped in between leaves entries naming what is left to delete,
+   which the next compaction finishes; then dlt's `_dlt_loads` records of the replaced loads.
 
 A second compaction changes nothing: a day with one compacted entry is left alone. It holds the
 raw zone's run lock (`ingestion.run_lock`), so it never runs beside an ingest or an import.
@@ -28,62 +28,31 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import cache
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.json
 import pyarrow.parquet as pq
 from dlt.common.configuration import resolve_configuration
 from dlt.common.configuration.specs import known_sections
-from dlt.common.destination import DestinationCapabilitiesContext
-from dlt.common.libs.pyarrow import columns_to_arrow
 from dlt.common.storages.configuration import FilesystemConfiguration
 from dlt.common.storages.fsspec_filesystem import fsspec_from_config
 from fsspec import AbstractFileSystem
 
 from ingestion import raw_zone, run_lock
-from ingestion.pipeline import DATASET
 from ingestion.spotify import tables
 
 logger = logging.getLogger(__name__)
 
-INDEX_FOLDER = f"{DATASET}/_tunelake_loads"
-DLT_LOADS_FOLDER = f"{DATASET}/_dlt_loads"
+INDEX_FOLDER = f"{raw_zone.DATASET}/{raw_zone.INDEX}"
+DLT_LOADS_FOLDER = f"{raw_zone.DATASET}/{raw_zone.LOADS}"
 COMPACTED_SUFFIX = ".compacted.parquet"
 # zstd: as small as gzip at several times its speed, and read by DuckDB, Athena and Snowflake.
 PARQUET_COMPRESSION = "zstd"
-
-
-def _load_day(load_id: str) -> date:
-    """The UTC day of a dlt load id (a unix timestamp), as the index and dlt's layout partition it."""
-    return datetime.fromtimestamp(float(load_id), UTC).date()
-
-
-def _entry_from_json(text: bytes | str) -> raw_zone.Entry:
-    fields = json.loads(text)
-    return raw_zone.Entry(
-        load_id=str(fields["load_id"]),
-        files={str(table): [str(path) for path in paths] for table, paths in fields.get("files", {}).items()},
-        replaces=tuple(str(load_id) for load_id in fields.get("replaces", ())),
-    )
-
-
-def _entry_json(entry: raw_zone.Entry) -> bytes:
-    document = {"load_id": entry.load_id, "files": entry.files, "replaces": list(entry.replaces)}
-    return json.dumps(document, indent=1).encode()
-
-
-def entry_path(load_id: str) -> str:
-    """Where the index entry of `load_id` is, relative to the raw zone."""
-    return f"{INDEX_FOLDER}/load_date={_load_day(load_id).isoformat()}/{load_id}.json"
 
 
 def is_compacted(entry: raw_zone.Entry) -> bool:
@@ -124,6 +93,15 @@ class RawZone:
         found: dict[str, bytes] = self.fs.cat([self.path(r) for r in relatives])
         prefix = len(self.root) + 1
         return {str(path)[prefix:]: data for path, data in found.items()}
+
+    def size(self, relatives: list[str]) -> int:
+        """The bytes of these files, from one listing of each folder (on S3, not a request per file)."""
+        folders = {relative.rpartition("/")[0] for relative in relatives}
+        sizes = {}
+        for folder in folders:
+            for info in self.fs.ls(self.path(folder), detail=True, refresh=True):
+                sizes[str(info["name"]).rstrip("/").rpartition("/")[2]] = int(info.get("size") or 0)
+        return sum(sizes.get(relative.rpartition("/")[2], 0) for relative in relatives)
 
     def write(self, relative: str, data: bytes) -> None:
         """Write a file whole: a reader sees the old one or the new one, never a part (S3's PUT; locally a rename)."""
@@ -181,12 +159,12 @@ def index(zone: RawZone) -> list[Day]:
     """Every day of the raw zone's index, oldest first (indexing a raw zone written before the index first)."""
     paths = [path for path in zone.find(INDEX_FOLDER) if path.endswith(".json")]
     if not paths and zone.find(DLT_LOADS_FOLDER):
-        raw_zone.pending(zone.url, None)  # the one-time backfill of a raw zone older than the index
+        raw_zone.backfill(zone.url)  # once, for a raw zone written before the index
         paths = [path for path in zone.find(INDEX_FOLDER) if path.endswith(".json")]
     days: dict[date, dict[str, raw_zone.Entry]] = {}
     for path, data in zone.read(paths).items():
-        entry = _entry_from_json(data)
-        days.setdefault(_load_day(entry.load_id), {})[path] = entry
+        entry = raw_zone.Entry.from_json(data, path)
+        days.setdefault(entry.day, {})[path] = entry
     return [Day(day, entries) for day, entries in sorted(days.items())]
 
 
@@ -209,33 +187,6 @@ class DayResult:
     files_after: int
     bytes_before: int
     bytes_after: int
-
-
-@cache
-def _schemas(table: str) -> tuple[pa.Schema, pyarrow.json.ParseOptions]:
-    """The table's arrow schema, as the warehouse load reads the raw zone, and the JSON reader's options for it."""
-    caps = DestinationCapabilitiesContext.generic_capabilities()
-    columns = {name: {**hints, "name": name} for name, hints in tables.TABLES[table]["columns"].items()}
-    declared = columns_to_arrow(columns, caps, "UTC")
-    # The JSON reader parses zoned timestamps but no dates: those are read as text, then cast.
-    as_read = pa.schema([f.with_type(pa.string()) if pa.types.is_date(f.type) else f for f in declared])
-    return declared, pyarrow.json.ParseOptions(explicit_schema=as_read, unexpected_field_behavior="ignore")
-
-
-def _read_table(table: str, path: str, data: bytes) -> pa.Table:
-    """One raw file (`.jsonl`, `.jsonl.gz` or `.parquet`) typed as the warehouse load reads the raw zone."""
-    declared, options = _schemas(table)
-    if path.endswith(".parquet"):
-        read = pq.read_table(io.BytesIO(data))
-        columns = [
-            read.column(f.name).cast(f.type) if f.name in read.column_names else pa.nulls(read.num_rows, f.type)
-            for f in declared
-        ]
-        return pa.Table.from_arrays(columns, schema=declared)
-    stream = pa.input_stream(pa.py_buffer(data), compression="gzip" if path.endswith(".gz") else None)
-    # One thread: a raw file is small, and a pool per file cost 10x the parse.
-    read = pyarrow.json.ReadOptions(use_threads=False)
-    return pyarrow.json.read_json(stream, read_options=read, parse_options=options).cast(declared)
 
 
 def _digest(load_ids: Iterable[str]) -> str:
@@ -261,43 +212,42 @@ def write_compacted(zone: RawZone, day: Day) -> tuple[raw_zone.Entry, DayResult]
             # No declared key to merge on: its files are kept as they are.
             files[table] = sources
             continue
-        contents = zone.read(sources)
         files_before += len(sources)
-        bytes_before += sum(len(data) for data in contents.values())
-        batches = [_read_table(table, path, contents[path]) for path in sources]
-        rows = raw_zone.latest_per_key(table, batches)
+        bytes_before += zone.size(sources)
+        rows = raw_zone.latest_per_key(table, raw_zone.read_batches(zone.url, table, sources))
         if rows.num_rows == 0:
             continue
         sink = io.BytesIO()
         pq.write_table(rows, sink, compression=PARQUET_COMPRESSION)
-        target = f"{DATASET}/{table}/load_date={day.day.isoformat()}/{newest}.{digest}{COMPACTED_SUFFIX}"
+        target = f"{raw_zone.DATASET}/{table}/load_date={day.day.isoformat()}/{newest}.{digest}{COMPACTED_SUFFIX}"
         zone.write(target, sink.getvalue())
         files[table] = [target]
         bytes_after += sink.tell()
     entry = raw_zone.Entry(load_id=newest, files=files, replaces=tuple(replaces))
-    zone.write(entry_path(newest), _entry_json(entry))
+    zone.write(entry.path, entry.to_json().encode())
     files_after = sum(len(paths) for table, paths in files.items() if table in tables.TABLES)
     return entry, DayResult(day.day, len(replaces), files_before, files_after, bytes_before, bytes_after)
 
 
 def remove_replaced(zone: RawZone, day: Day, compacted: raw_zone.Entry) -> None:
-    """Step 3: the replaced data files, then the replaced index entries, then their `_dlt_loads` records.
+    """Step 3: what the compacted entry replaced, in an order that leaves no reader a missing file.
 
     `day` is the day as listed before `write_compacted`: its entries name the files to delete.
+    First the files of the replaced loads' own entries (every reader drops those entries), then
+    the replaced entries, then the files of an earlier compaction of the day (a reader may take
+    its entry as long as it exists), then the replaced loads' `_dlt_loads` records.
     """
     kept = {path for paths in compacted.files.values() for path in paths}
-    keep_entry = entry_path(compacted.load_id)
-    replaced_files = {
-        path
-        for entry in day.entries.values()
-        for table, paths in entry.files.items()
-        if table in tables.TABLES
-        for path in paths
-        if path not in kept
-    }
-    zone.remove(sorted(replaced_files))
-    zone.remove(sorted(path for path in day.entries if path != keep_entry))
-    zone.remove(f"{DLT_LOADS_FOLDER}/{DATASET}__{load_id}.jsonl" for load_id in compacted.replaces)
+
+    def files(entries: Iterable[raw_zone.Entry]) -> list[str]:
+        found = {path for e in entries for t, paths in e.files.items() if t in tables.TABLES for path in paths}
+        return sorted(found - kept)
+
+    replaced = {path: entry for path, entry in day.entries.items() if path != compacted.path}
+    zone.remove(files(entry for entry in replaced.values() if not entry.replaces))
+    zone.remove(sorted(replaced))
+    zone.remove(files(entry for entry in replaced.values() if entry.replaces))
+    zone.remove(f"{DLT_LOADS_FOLDER}/{raw_zone.DATASET}__{load_id}.jsonl" for load_id in compacted.replaces)
 
 
 @dataclass
@@ -309,6 +259,8 @@ class CompactionSummary:
     # Closed days already compacted, and days not closed yet (today), left as they are.
     already_compacted: int = 0
     open_days: int = 0
+    # Closed days not started before the deadline: the next compaction's.
+    postponed: int = 0
     seconds: float = 0.0
     dry_run: bool = False
 
@@ -338,6 +290,7 @@ class CompactionSummary:
             "bytes_after": self.bytes_after,
             "already_compacted": self.already_compacted,
             "open_days": self.open_days,
+            "postponed": self.postponed,
             "seconds": round(self.seconds, 1),
         }
 
@@ -347,6 +300,8 @@ class CompactionSummary:
             f"{self.already_compacted} closed day(s) were compacted already; "
             f"{self.open_days} open day(s) left as they are."
         )
+        if self.postponed:
+            left += f" {self.postponed} closed day(s) left for the next compaction (out of time)."
         if self.dry_run:
             lines = [f"Dry run: nothing is written. {len(self.days)} closed day(s) of {self.raw_zone_url} to compact:"]
             lines += [f"  {day.day}  {day.loads:>4} loads" for day in self.days]
@@ -369,14 +324,17 @@ def compact(
     today: date | None = None,
     dry_run: bool = False,
     on_day: Callable[[DayResult], None] | None = None,
+    deadline: float | None = None,
 ) -> CompactionSummary:
-    """Compact every closed day of the raw zone (days before `today`, UTC by default).
+    """Compact every closed day of the raw zone (days before `today`, UTC by default), oldest first.
 
     Args:
         raw_zone_url: The raw zone (a folder or `s3://bucket/prefix`).
         today: The first day left alone; default today in UTC.
         dry_run: List the days to compact; write and delete nothing (and take no lock).
         on_day: Called after each day is compacted (progress).
+        deadline: A `time.monotonic()` after which no further day is started (a Lambda's budget):
+            the days left are the next compaction's.
 
     Raises:
         RunInProgressError: another run holds the raw zone's lock (nothing was done).
@@ -394,6 +352,9 @@ def compact(
         with run_lock.hold(raw_zone_url, "compact"):
             todo, left = plan(zone, today)
             for day in todo:
+                if deadline is not None and time.monotonic() > deadline:
+                    summary.postponed = len(todo) - len(summary.days)
+                    break
                 compacted, result = write_compacted(zone, day)
                 remove_replaced(zone, day, compacted)
                 summary.days.append(result)
