@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
+import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json
@@ -50,6 +51,8 @@ DATASET = "spotify"
 INDEX = "_tunelake_loads"
 LOADS = "_dlt_loads"
 STATE = "_dlt_pipeline_state"
+# The raw pipeline's source state key naming the newest state load `repair` checked.
+CHECKED = "raw_zone_checked"
 # State files dlt keeps per pipeline (its `max_state_files`): restoring the state lists them all.
 STATE_FILES = 3
 DATA_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
@@ -294,27 +297,35 @@ def _newest_state_load(zone: _Zone, pipeline_name: str) -> str | None:
     return max(load_ids, key=float, default=None)
 
 
-def repair(raw_zone_url: str, pipeline_name: str) -> list[Entry]:
+def repair(raw_zone_url: str, raw: dlt.Pipeline) -> list[Entry]:
     """Index the completed loads a killed process left without an entry; the entries written.
 
-    Cheap when nothing is missing: one listing of the state folder and one existence check. When
-    the newest state's load has no entry, `_dlt_loads` is read (its whole history, as only a
-    crash makes it necessary) and every completed load newer than the newest entry is indexed.
-    A raw zone without an index is backfilled.
+    Call it after the raw pipeline restored its state (`sync_destination`) and before it runs.
+    Cheap when nothing is missing: one listing of the state folder (a few files) and one
+    existence check. When the newest state's load has no entry, `_dlt_loads` is read (its whole
+    history, as only a crash makes it necessary) and every completed load newer than the newest
+    entry is indexed. A raw zone without an index is backfilled.
+
+    The state then notes the newest state load checked, so the next load changes the state and
+    dlt stores a state file for it: every completed load is one `repair` can see.
     """
     zone = _zone(raw_zone_url)
+    newest = _newest_state_load(zone, raw.pipeline_name)
     if not zone.exists(f"{DATASET}/{INDEX}"):
-        return backfill(raw_zone_url) if zone.exists(f"{DATASET}/{LOADS}") else []
-    newest = _newest_state_load(zone, pipeline_name)
-    if newest is None or zone.exists(entry_path(newest)) or _covered(zone, newest):
-        return []
-    missing = []
-    for load_id in reversed(_completed_loads(zone)):
-        if zone.exists(entry_path(load_id)) or _covered(zone, load_id):
-            break
-        missing.append(load_id)
-    logger.warning("indexing %d raw load(s) an interrupted run completed but did not index", len(missing))
-    return [index_load(raw_zone_url, load_id) for load_id in reversed(missing)]
+        written = backfill(raw_zone_url) if zone.exists(f"{DATASET}/{LOADS}") else []
+    elif newest is None or zone.exists(entry_path(newest)) or _covered(zone, newest):
+        written = []
+    else:
+        missing = []
+        for load_id in reversed(_completed_loads(zone)):
+            if zone.exists(entry_path(load_id)) or _covered(zone, load_id):
+                break
+            missing.append(load_id)
+        logger.warning("indexing %d raw load(s) an interrupted run completed but did not index", len(missing))
+        written = [index_load(raw_zone_url, load_id) for load_id in reversed(missing)]
+    with raw.managed_state() as state:
+        state.setdefault("sources", {}).setdefault(DATASET, {})[CHECKED] = newest
+    return written
 
 
 def _covered(zone: _Zone, load_id: str) -> bool:
