@@ -27,6 +27,8 @@ from ingestion.exits import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ingestion.compaction import DayResult
     from ingestion.config import Settings
 
@@ -496,12 +498,20 @@ def import_history_command(paths: tuple[Path, ...]) -> None:
 
 @main.command()
 @click.option("--dry-run", is_flag=True, help="List the closed days that would be compacted; change nothing.")
-def compact(dry_run: bool) -> None:
+@click.option(
+    "--before",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Compact the days before this UTC date (YYYY-MM-DD) instead of before today.",
+)
+def compact(dry_run: bool, before: datetime | None) -> None:
     """Compact the raw zone: each closed UTC day's loads into one parquet file per table.
 
     Keeps the latest load's row of each key, as the warehouse load does: a warehouse rebuilt
-    from the compacted raw zone has the same rows. Today's loads are left alone. Safe to stop
-    at any point and to run again; it waits for no run: one in progress makes it exit 6.
+    from the compacted raw zone has the same rows. Today's loads are left alone (with --before
+    a later date, a load that still comes on a compacted day is folded in by the next
+    compaction). Safe to stop at any point and to run again; it waits for no run: one in
+    progress makes it exit 6.
     """
     from tqdm import tqdm
 
@@ -515,7 +525,9 @@ def compact(dry_run: bool) -> None:
             bar.set_postfix_str(f"{day.day}: {day.loads} loads, {day.files_before} -> {day.files_after} files")
             bar.update()
 
-        summary = compact_raw_zone(settings.raw_zone_url, dry_run=dry_run, on_day=progress)
+        summary = compact_raw_zone(
+            settings.raw_zone_url, today=before.date() if before else None, dry_run=dry_run, on_day=progress
+        )
     click.echo(summary.format())
 
 

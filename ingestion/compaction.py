@@ -232,22 +232,29 @@ def write_compacted(zone: RawZone, day: Day) -> tuple[raw_zone.Entry, DayResult]
 def remove_replaced(zone: RawZone, day: Day, compacted: raw_zone.Entry) -> None:
     """Step 3: what the compacted entry replaced, in an order that leaves no reader a missing file.
 
-    `day` is the day as listed before `write_compacted`: its entries name the files to delete.
-    First the files of the replaced loads' own entries (every reader drops those entries), then
-    the replaced entries, then the files of an earlier compaction of the day (a reader may take
-    its entry as long as it exists), then the replaced loads' `_dlt_loads` records.
+    `day` is the day as listed before `write_compacted`. First the replaced loads' own files
+    (their entries, which every reader drops, name them; so do their names, which a compaction
+    stopped after its entry overwrote the newest load's leaves unnamed), then the replaced
+    entries, then the files of an earlier compaction of the day (a reader takes its entry as long
+    as it exists), then the replaced loads' `_dlt_loads` records.
     """
     kept = {path for paths in compacted.files.values() for path in paths}
 
-    def files(entries: Iterable[raw_zone.Entry]) -> list[str]:
-        found = {path for e in entries for t, paths in e.files.items() if t in tables.TABLES for path in paths}
-        return sorted(found - kept)
+    def files(entries: Iterable[raw_zone.Entry]) -> set[str]:
+        return {path for e in entries for t, paths in e.files.items() if t in tables.TABLES for path in paths} - kept
 
-    replaced = {path: entry for path, entry in day.entries.items() if path != compacted.path}
-    zone.remove(files(entry for entry in replaced.values() if not entry.replaces))
-    zone.remove(sorted(replaced))
-    zone.remove(files(entry for entry in replaced.values() if entry.replaces))
-    zone.remove(f"{DLT_LOADS_FOLDER}/{raw_zone.DATASET}__{load_id}.jsonl" for load_id in compacted.replaces)
+    earlier = files(entry for path, entry in day.entries.items() if entry.replaces and path != compacted.path)
+    loads = set(compacted.replaces)
+    named = {
+        path
+        for table in tables.TABLES
+        for path in zone.find(f"{raw_zone.DATASET}/{table}/load_date={day.day.isoformat()}")
+        if ".".join(path.rpartition("/")[2].split(".")[:2]) in loads
+    }
+    zone.remove(sorted((files(e for e in day.entries.values() if not e.replaces) | named) - kept - earlier))
+    zone.remove(sorted(path for path in day.entries if path != compacted.path))
+    zone.remove(sorted(earlier))
+    zone.remove(f"{DLT_LOADS_FOLDER}/{raw_zone.DATASET}__{load_id}.jsonl" for load_id in sorted(loads))
 
 
 @dataclass
