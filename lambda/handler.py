@@ -166,16 +166,21 @@ def _result(summary: RunSummary) -> dict[str, Any]:
 COMPACT_ACTION = "compact"
 
 
-def _compact(settings: Settings, event: dict[str, Any]) -> dict[str, Any]:
+def _compact(settings: Settings, event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Compact the raw zone's closed days; its summary, or `skipped` while another run holds the raw zone.
 
-    `event["until"]` (an ISO date, optional): compact the days before it instead of before today (UTC).
+    `event["until"]` (an ISO date, optional): compact the days before it instead of before today
+    (UTC). No day is started in the last `TUNELAKE_FINISH_SECONDS`: a backlog (the first
+    compaction of a year of loads) is finished by the next days' invocations.
     """
     from ingestion.compaction import compact
 
     until = date.fromisoformat(str(event["until"])) if event.get("until") else None
+    remaining = remaining_seconds(context)
+    reserve = float(os.environ.get("TUNELAKE_FINISH_SECONDS", FINISH_SECONDS))
+    deadline = time.monotonic() + remaining - reserve if remaining is not None else None
     try:
-        summary = compact(settings.raw_zone_url, today=until)
+        summary = compact(settings.raw_zone_url, today=until, deadline=deadline)
     except RunInProgressError as error:
         result: dict[str, Any] = {"status": "skipped", "reason": "run_in_progress", "lock": error.holder}
         logger.warning("compaction skipped: %s", error, extra={"summary": result})
@@ -199,7 +204,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """
     _setup_logging()
     if (event or {}).get("action") == COMPACT_ACTION:
-        return _compact(Settings.from_config(), event)
+        return _compact(Settings.from_config(), event, context)
     started = time.monotonic()
     remaining = remaining_seconds(context)
     load_secrets()

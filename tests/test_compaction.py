@@ -197,19 +197,19 @@ def test_tunelake_compact_exits_6_while_another_run_holds_the_raw_zone_and_then_
     command = [sys.executable, "-m", "ingestion.cli", "compact", "--before", tomorrow().isoformat()]
 
     with run_lock.hold(zone.raw_zone_url, "ingest"):
-        locked = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)  # noqa: S603
+        locked = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert locked.returncode == EXIT_LOCKED, locked.stderr
     assert f"`tunelake ingest` on host {os.uname().nodename}, pid {os.getpid()}," in locked.stderr
     assert "Traceback" not in locked.stderr
     assert files(root) == written
 
-    dry = subprocess.run([*command, "--dry-run"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)  # noqa: S603
+    dry = subprocess.run([*command, "--dry-run"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert dry.returncode == 0, dry.stderr
     assert f"1 closed day(s) of {zone.raw_zone_url} to compact" in dry.stdout
     assert f"{datetime.now(UTC).date()}     {len(SIMULATED_DAYS) + 1} loads" in dry.stdout
     assert files(root) == written
 
-    done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)  # noqa: S603
+    done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert f"Compacted 1 day(s) ({len(SIMULATED_DAYS) + 1} loads) of {zone.raw_zone_url}" in done.stdout
     assert "  files " in done.stdout
