@@ -42,7 +42,6 @@ from dlt.common.configuration import resolve_configuration
 from dlt.common.configuration.specs import known_sections
 from dlt.common.storages.configuration import FilesystemConfiguration
 from dlt.common.storages.fsspec_filesystem import fsspec_from_config
-from fsspec import AbstractFileSystem
 
 from ingestion import raw_zone, run_lock
 from ingestion.spotify import tables
@@ -72,7 +71,8 @@ class RawZone:
         config = resolve_configuration(
             FilesystemConfiguration(bucket_url=raw_zone_url), sections=(known_sections.DESTINATION, "filesystem")
         )
-        self.fs: AbstractFileSystem
+        # fsspec's AbstractFileSystem (fsspec has no type hints).
+        self.fs: Any
         self.fs, root = fsspec_from_config(config)
         self.root = root.rstrip("/")
         self.local = config.protocol == "file"
@@ -174,7 +174,8 @@ def index(zone: RawZone) -> list[Day]:
 def plan(zone: RawZone, today: date | None = None) -> tuple[list[Day], list[Day]]:
     """The closed days to compact and the days left alone (compacted already, or today and later)."""
     today = today or datetime.now(UTC).date()
-    todo, left = [], []
+    todo: list[Day] = []
+    left: list[Day] = []
     for day in index(zone):
         (todo if day.day < today and not day.done else left).append(day)
     return todo, left
