@@ -328,15 +328,20 @@ def _raw_zone_contents(folder: Path) -> str:
     with duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")
         for table, column in _PLAY_TABLES.items():
-            found = sorted(str(path) for path in folder.glob(f"{DATASET}/{table}/load_date=*/*.jsonl*"))
-            if found:
-                read = f"read_json(?, format = 'newline_delimited', columns = {{'{column}': 'varchar'}})"
-                row = con.execute(
-                    f"select cast(min(cast({column} as timestamptz)) as date), "  # noqa: S608 (our own names)
-                    f"cast(max(cast({column} as timestamptz)) as date) from {read}",
-                    [found],
-                ).fetchone()
-                days += [day for day in row or () if day is not None]
+            # JSON lines as loaded, parquet as compacted (`tunelake compact`).
+            readers = {
+                "*.jsonl*": f"read_json(?, format = 'newline_delimited', columns = {{'{column}': 'varchar'}})",
+                "*.parquet": "read_parquet(?)",
+            }
+            for pattern, read in readers.items():
+                found = sorted(str(path) for path in folder.glob(f"{DATASET}/{table}/load_date=*/{pattern}"))
+                if found:
+                    row = con.execute(
+                        f"select cast(min(cast({column} as timestamptz)) as date), "  # noqa: S608 (our own names)
+                        f"cast(max(cast({column} as timestamptz)) as date) from {read}",
+                        [found],
+                    ).fetchone()
+                    days += [day for day in row or () if day is not None]
     plays = f"plays from {min(days)} to {max(days)}" if days else "no plays"
     return f"{len(files):,} files, {size / 1e6:,.1f} MB; {plays}"
 

@@ -195,6 +195,13 @@ def test_tunelake_compact_exits_6_while_another_run_holds_the_raw_zone_and_then_
         PROJECT_VARIABLE: str(tmp_path),
     }
     command = [sys.executable, "-m", "ingestion.cli", "compact", "--before", tomorrow().isoformat()]
+    # What `tunelake clean-raw-zone` says the raw zone holds, before it asks (no terminal: it refuses).
+    clean = [sys.executable, "-m", "ingestion.cli", "clean-raw-zone"]
+    said = subprocess.run(
+        clean, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
+    holds = said.stdout.split("; ", 1)[1].split(".", 1)[0]
+    assert holds.startswith("plays from "), said.stdout
 
     with run_lock.hold(zone.raw_zone_url, "ingest"):
         locked = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
@@ -215,6 +222,10 @@ def test_tunelake_compact_exits_6_while_another_run_holds_the_raw_zone_and_then_
     assert "  files " in done.stdout
     assert "  bytes " in done.stdout
     assert all(len(names) == 1 for names in data_files(root).values())
+    said = subprocess.run(
+        clean, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
+    assert f"; {holds}." in said.stdout, "the compacted plays are counted too"
 
 
 @pytest.fixture
