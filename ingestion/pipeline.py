@@ -150,14 +150,16 @@ def raw_pipeline(settings_: Settings) -> dlt.Pipeline:
 
 
 def restore_raw(raw: dlt.Pipeline, raw_zone_url: str) -> None:
-    """Before a raw run: finish and index what an interrupted run left, then restore the state.
+    """Before a raw run: bring the raw zone's index up to date, then restore the pipeline's state.
 
     `raw_zone.repair` indexes a load a killed run completed but did not index (and a raw zone
-    written before the index existed).
+    written before the index existed); the packages an interrupted run left are loaded and
+    indexed.
     """
+    checked = raw_zone.repair(raw_zone_url, raw.pipeline_name)
     raw_zone.record(raw_zone_url, finish_pending(raw))
     raw.sync_destination()
-    raw_zone.repair(raw_zone_url, raw)
+    raw_zone.note_checked(raw, checked)
 
 
 def run_raw(raw: dlt.Pipeline, raw_zone_url: str, source: Any) -> list[str]:

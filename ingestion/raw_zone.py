@@ -12,21 +12,24 @@ what a run costs follows the new loads, not the history. A compacted day is one 
 compacted files, whose `replaces` lists every load it stands for (its own id the newest of them).
 
 The crash window: a process killed after dlt completes a load (its `_dlt_loads` record and
-state file written) and before its entry is written leaves a completed load out of the index.
-`repair`, called before the next raw run, finds it: the newest state file of the raw pipeline
-(dlt keeps a few: `STATE_FILES`) names the newest completed load that changed the state; if that
-load has no entry, the `_dlt_loads` records newer than the newest entry are indexed. A load that
-changed no state cannot be told apart this way, so every raw run changes it (`mark_run`).
+state file written) and before its entry is written leaves a completed load out of the index,
+and out of the warehouse, whose load follows the index. `repair`, called before the next raw
+run, finds it: the newest state file of the raw pipeline (dlt keeps a few: `STATE_FILES`) names
+the newest completed load that changed the state; when that load has no entry, the `_dlt_loads`
+records newer than the newest entry are indexed. A load that changed no state would go unseen,
+so `repair` writes into the state the load it checked: every raw run's load changes the state.
+What stays unrepaired: a killed load whose entry is missing while a later load's entry exists
+(two crashes in a row, the second after indexing), and a raw zone someone edited by hand.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
 from typing import Any, cast
 
 import dlt
@@ -41,6 +44,7 @@ from dlt.common.libs.pyarrow import columns_to_arrow
 from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.common.storages.configuration import FilesystemConfiguration
 from dlt.common.storages.fsspec_filesystem import fsspec_from_config
+from fsspec.implementations.local import LocalFileSystem  # type: ignore[import-untyped]
 
 from ingestion.spotify import tables
 
@@ -148,17 +152,27 @@ class _Zone:
         return data
 
     def write(self, relative: str, text: str) -> None:
+        """Write a whole file: a reader never sees part of it (an S3 object is; a local file is renamed)."""
         full = self.full(relative)
+        if not isinstance(self.fs, LocalFileSystem):
+            self.fs.pipe_file(full, text.encode())
+            return
         self.fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
-        self.fs.pipe_file(full, text.encode())
+        # A process killed while writing leaves a `.partial` file, which no reader takes for an entry.
+        partial = f"{full}.partial"
+        self.fs.pipe_file(partial, text.encode())
+        os.replace(partial, full)
 
     def exists(self, relative: str) -> bool:
         return bool(self.fs.exists(self.full(relative)))
 
 
-@cache
 def _zone(raw_zone_url: str, section: str = known_sections.DESTINATION) -> _Zone:
-    """The raw zone with the credentials of dlt's filesystem destination (or source, to read)."""
+    """The raw zone with the credentials of dlt's filesystem destination (or source, to read).
+
+    Resolved at each call, not cached: settings change between runs of one process (a Lambda
+    container, tests); fsspec reuses its clients for the same settings.
+    """
     config = resolve_configuration(FilesystemConfiguration(bucket_url=raw_zone_url), sections=(section, "filesystem"))
     fs, url = fsspec_from_config(config)
     return _Zone(fs, fs._strip_protocol(url).rstrip("/"))
@@ -234,25 +248,23 @@ def pending(raw_zone_url: str, after: str | None) -> list[Entry]:
     return [e for e in kept if after is None or float(e.load_id) > float(after)]
 
 
-def _load_files(zone: _Zone, load_id: str) -> dict[str, list[str]]:
-    """The data files of one load per table, found in the load's day partition of each table."""
-    day = day_of(load_id).isoformat()
-    files: dict[str, list[str]] = {}
+def _loads_files(zone: _Zone, load_ids: list[str]) -> dict[str, dict[str, list[str]]]:
+    """The data files of loads of one UTC day, per load and table: one listing per table of that day."""
+    day = day_of(load_ids[0]).isoformat()
+    files: dict[str, dict[str, list[str]]] = {load_id: {} for load_id in load_ids}
     for table in tables.TABLES:
-        found = [
-            path
-            for path in zone.ls(f"{DATASET}/{table}/load_date={day}")
-            if path.rsplit("/", 1)[-1].startswith(f"{load_id}.") and path.endswith(DATA_SUFFIXES)
-        ]
-        if found:
-            files[table] = sorted(found)
+        for path in sorted(zone.ls(f"{DATASET}/{table}/load_date={day}")):
+            name = path.rsplit("/", 1)[-1]
+            owner = next((i for i in load_ids if name.startswith(f"{i}.")), None)
+            if owner is not None and path.endswith(DATA_SUFFIXES):
+                files[owner].setdefault(table, []).append(path)
     return files
 
 
 def index_load(raw_zone_url: str, load_id: str) -> Entry:
     """Index one completed load: list its day partitions (only those) and write its entry."""
     zone = _zone(raw_zone_url)
-    entry = Entry(load_id, _load_files(zone, load_id))
+    entry = Entry(load_id, _loads_files(zone, [load_id])[load_id])
     zone.write(entry.path, entry.to_json())
     return entry
 
@@ -273,17 +285,22 @@ def _completed_loads(zone: _Zone) -> list[str]:
 def backfill(raw_zone_url: str) -> list[Entry]:
     """Index every completed load of a raw zone written before the index existed, oldest first.
 
-    Reads every `_dlt_loads` record and lists each load's day partitions: once per raw zone. A
-    backfill cut short leaves its newest loads unindexed; `repair` finishes it.
+    Reads every `_dlt_loads` record and lists each table's day partitions once (a year of hourly
+    loads: 365 listings per table, not 8,760): once per raw zone. A backfill cut short leaves its
+    newest loads unindexed; `repair` finishes it.
     """
     zone = _zone(raw_zone_url)
     load_ids = _completed_loads(zone)
     logger.info("indexing the %d loads of a raw zone written before its index", len(load_ids))
-    entries = []
+    by_day: dict[date, list[str]] = {}
     for load_id in load_ids:
-        entry = Entry(load_id, _load_files(zone, load_id))
-        zone.write(entry.path, entry.to_json())
-        entries.append(entry)
+        by_day.setdefault(day_of(load_id), []).append(load_id)
+    entries = []
+    for day_load_ids in by_day.values():
+        for load_id, files in _loads_files(zone, day_load_ids).items():
+            entry = Entry(load_id, files)
+            zone.write(entry.path, entry.to_json())
+            entries.append(entry)
     return entries
 
 
@@ -297,35 +314,42 @@ def _newest_state_load(zone: _Zone, pipeline_name: str) -> str | None:
     return max(load_ids, key=float, default=None)
 
 
-def repair(raw_zone_url: str, raw: dlt.Pipeline) -> list[Entry]:
-    """Index the completed loads a killed process left without an entry; the entries written.
+def repair(raw_zone_url: str, pipeline_name: str) -> str | None:
+    """Index the completed loads a killed process left without an entry; the newest state load checked.
 
-    Call it after the raw pipeline restored its state (`sync_destination`) and before it runs.
-    Cheap when nothing is missing: one listing of the state folder (a few files) and one
-    existence check. When the newest state's load has no entry, `_dlt_loads` is read (its whole
-    history, as only a crash makes it necessary) and every completed load newer than the newest
-    entry is indexed. A raw zone without an index is backfilled.
-
-    The state then notes the newest state load checked, so the next load changes the state and
-    dlt stores a state file for it: every completed load is one `repair` can see.
+    Call it before the raw pipeline loads anything (its pending packages included), then, once
+    its state is restored, `note_checked` with what it returns. Cheap when nothing is missing:
+    one listing of the state folder (a few files) and one existence check. When the newest
+    state's load has no entry, `_dlt_loads` is read (its whole history, as only a crash makes it
+    necessary) and every completed load newer than the newest entry is indexed. A raw zone
+    without an index is backfilled.
     """
     zone = _zone(raw_zone_url)
-    newest = _newest_state_load(zone, raw.pipeline_name)
+    newest = _newest_state_load(zone, pipeline_name)
     if not zone.exists(f"{DATASET}/{INDEX}"):
-        written = backfill(raw_zone_url) if zone.exists(f"{DATASET}/{LOADS}") else []
-    elif newest is None or zone.exists(entry_path(newest)) or _covered(zone, newest):
-        written = []
-    else:
+        if zone.exists(f"{DATASET}/{LOADS}"):
+            backfill(raw_zone_url)
+    elif newest is not None and not zone.exists(entry_path(newest)) and not _covered(zone, newest):
         missing = []
         for load_id in reversed(_completed_loads(zone)):
             if zone.exists(entry_path(load_id)) or _covered(zone, load_id):
                 break
             missing.append(load_id)
         logger.warning("indexing %d raw load(s) an interrupted run completed but did not index", len(missing))
-        written = [index_load(raw_zone_url, load_id) for load_id in reversed(missing)]
+        for load_id in reversed(missing):
+            index_load(raw_zone_url, load_id)
+    return newest
+
+
+def note_checked(raw: dlt.Pipeline, newest: str | None) -> None:
+    """Write into the raw pipeline's state the newest state load `repair` checked.
+
+    Call it after `sync_destination` (a change before would keep dlt from restoring the state).
+    Each run notes another load, so each run's load changes the state and dlt stores a state
+    file for it: every completed load is one `repair` can see.
+    """
     with raw.managed_state() as state:
         state.setdefault("sources", {}).setdefault(DATASET, {})[CHECKED] = newest
-    return written
 
 
 def _covered(zone: _Zone, load_id: str) -> bool:
@@ -414,7 +438,7 @@ def latest_per_key(
     parts = [b if isinstance(b, pa.Table) else pa.Table.from_batches([b]) for b in batches_in_load_order]
     if not parts:
         return (schema or arrow_schema(table)).empty_table()
-    data = pa.concat_tables(parts).combine_chunks()
+    data = pa.concat_tables(parts)
     keys = list(tables.TABLES[table]["primary_key"])
     positions = pa.array(range(data.num_rows), pa.int64())
     last = (
