@@ -161,7 +161,7 @@ def run(quick: bool = False) -> str:
     month of them (the warehouse load runs dlt once per UTC day, so a rebuild's time grows with
     the days alike before and after compaction: a month gives the ratio in a fraction of the time).
     """
-    days, rebuild_days = (14, 5) if quick else (365, 14)
+    days, rebuild_days = (14, 5) if quick else (365, 7)
     with tempfile.TemporaryDirectory(prefix="tunelake-bench-compaction-") as folder:
         root = Path(folder)
         year = _compacted(root / "year", dataclasses.replace(SCALE, days=days), rebuild=False)
