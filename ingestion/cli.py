@@ -27,6 +27,9 @@ from ingestion.exits import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from ingestion.compaction import DayResult
     from ingestion.config import Settings
 
 __all__ = [
@@ -330,15 +333,20 @@ def _raw_zone_contents(folder: Path) -> str:
     with duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")
         for table, column in _PLAY_TABLES.items():
-            found = sorted(str(path) for path in folder.glob(f"{DATASET}/{table}/load_date=*/*.jsonl*"))
-            if found:
-                read = f"read_json(?, format = 'newline_delimited', columns = {{'{column}': 'varchar'}})"
-                row = con.execute(
-                    f"select cast(min(cast({column} as timestamptz)) as date), "  # noqa: S608 (our own names)
-                    f"cast(max(cast({column} as timestamptz)) as date) from {read}",
-                    [found],
-                ).fetchone()
-                days += [day for day in row or () if day is not None]
+            # JSON lines as loaded, parquet as compacted (`tunelake compact`).
+            readers = {
+                "*.jsonl*": f"read_json(?, format = 'newline_delimited', columns = {{'{column}': 'varchar'}})",
+                "*.parquet": "read_parquet(?)",
+            }
+            for pattern, read in readers.items():
+                found = sorted(str(path) for path in folder.glob(f"{DATASET}/{table}/load_date=*/{pattern}"))
+                if found:
+                    row = con.execute(
+                        f"select cast(min(cast({column} as timestamptz)) as date), "  # noqa: S608 (our own names)
+                        f"cast(max(cast({column} as timestamptz)) as date) from {read}",
+                        [found],
+                    ).fetchone()
+                    days += [day for day in row or () if day is not None]
     plays = f"plays from {min(days)} to {max(days)}" if days else "no plays"
     return f"{len(files):,} files, {size / 1e6:,.1f} MB; {plays}"
 
@@ -496,6 +504,41 @@ def import_history_command(paths: tuple[Path, ...]) -> None:
     if not summary.complete:
         click.echo("Some files or rows were not imported (see above); everything else is loaded.", err=True)
         sys.exit(EXIT_PARTIAL)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="List the closed days that would be compacted; change nothing.")
+@click.option(
+    "--before",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Compact the days before this UTC date (YYYY-MM-DD) instead of before today.",
+)
+def compact(dry_run: bool, before: datetime | None) -> None:
+    """Compact the raw zone: each closed UTC day's loads into one parquet file per table.
+
+    Keeps the latest load's row of each key, as the warehouse load does: a warehouse rebuilt
+    from the compacted raw zone has the same rows. Today's loads are left alone (with --before
+    a later date, a load that still comes on a compacted day is folded in by the next
+    compaction). Safe to stop at any point and to run again; it waits for no run: one in
+    progress makes it exit 6.
+    """
+    from tqdm import tqdm
+
+    from ingestion.compaction import compact as compact_raw_zone
+
+    settings = project_settings()
+    # A line per day on a terminal; nothing in logs or pipes.
+    with tqdm(desc="Days compacted", unit="day", disable=None, leave=False) as bar:
+
+        def progress(day: DayResult) -> None:
+            bar.set_postfix_str(f"{day.day}: {day.loads} loads, {day.files_before} -> {day.files_after} files")
+            bar.update()
+
+        summary = compact_raw_zone(
+            settings.raw_zone_url, today=before.date() if before else None, dry_run=dry_run, on_day=progress
+        )
+    click.echo(summary.format())
 
 
 @main.command()

@@ -22,6 +22,9 @@ Configuration is the environment, as for `tunelake ingest` (`TUNELAKE__RAW_ZONE_
 `transform_handler` is the other entry point of that image: `dbt build` alone, for a second,
 daily function (`lambda/template.yaml`, `RunDbt=true`).
 
+An event `{"action": "compact"}` (the template's daily schedule) compacts the raw zone's closed
+days instead of ingesting (`ingestion.compaction`): no Spotify request, no secret needed.
+
 Pipeline state lives in the raw-zone bucket, so an invocation with an empty /tmp resumes, and one
 stopped by its time budget leaves the rest to the next.
 """
@@ -33,6 +36,7 @@ import logging
 import os
 import shutil
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -159,8 +163,38 @@ def _result(summary: RunSummary) -> dict[str, Any]:
     }
 
 
+COMPACT_ACTION = "compact"
+
+
+def _compact(settings: Settings, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Compact the raw zone's closed days; its summary, or `skipped` while another run holds the raw zone.
+
+    `event["until"]` (an ISO date, optional): compact the days before it instead of before today
+    (UTC). No day is started in the last `TUNELAKE_FINISH_SECONDS`: a backlog (the first
+    compaction of a year of loads) is finished by the next days' invocations.
+    """
+    from ingestion.compaction import compact
+
+    until = date.fromisoformat(str(event["until"])) if event.get("until") else None
+    remaining = remaining_seconds(context)
+    reserve = float(os.environ.get("TUNELAKE_FINISH_SECONDS", FINISH_SECONDS))
+    deadline = time.monotonic() + remaining - reserve if remaining is not None else None
+    try:
+        summary = compact(settings.raw_zone_url, today=until, deadline=deadline)
+    except RunInProgressError as error:
+        result: dict[str, Any] = {"status": "skipped", "reason": "run_in_progress", "lock": error.holder}
+        logger.warning("compaction skipped: %s", error, extra={"summary": result})
+        return result
+    result = {"status": "ok", "action": COMPACT_ACTION, **summary.as_dict()}
+    logger.info("compaction finished", extra={"summary": result})
+    return result
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Run one ingestion (and `dbt build` if asked) and return its summary, also logged.
+
+    With the event `{"action": "compact"}`, compact the raw zone's closed days instead (a
+    skipped compaction is retried by the next day's: it takes every closed day not compacted).
 
     `status` is `ok`; `out_of_time` (the invocation's budget ran out: what was collected is
     loaded and the next invocation goes on), `rate_limited` (Spotify asked for a long wait:
@@ -168,8 +202,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     (another run holds the raw zone's lock: nothing was fetched, and no error, so Lambda does not
     retry; the next scheduled run goes on).
     """
-    del event
     _setup_logging()
+    if (event or {}).get("action") == COMPACT_ACTION:
+        return _compact(Settings.from_config(), event, context)
     started = time.monotonic()
     remaining = remaining_seconds(context)
     load_secrets()

@@ -13,7 +13,18 @@ from click.testing import CliRunner
 from ingestion.cli import EXIT_CONFIGURATION, EXIT_RATE_LIMITED, main
 from tests.support import cli_environment
 
-COMMANDS = ["sandbox", "ingest", "run", "auth", "demo", "query", "import-history", "clean-raw-zone", "dashboard"]
+COMMANDS = [
+    "sandbox",
+    "ingest",
+    "run",
+    "auth",
+    "demo",
+    "query",
+    "import-history",
+    "clean-raw-zone",
+    "compact",
+    "dashboard",
+]
 
 
 def test_help_lists_every_command():

@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -20,7 +21,7 @@ import requests
 
 from ingestion import run_lock
 from ingestion.config import Settings
-from ingestion.pipeline import ingest
+from ingestion.pipeline import RunSummary, ingest, load_warehouse
 from ingestion.spotify.tables import TABLES
 from tests.standins import moto
 from tests.standins.moto import aws_environment, moto_server
@@ -191,6 +192,51 @@ def test_an_invocation_out_of_time_stops_cleanly_and_the_next_completes_the_work
         t: n for t, n in uninterrupted.items() if t != "plays"
     }
     assert duplicate_keys(warehouse.duckdb_path) == {}
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(300)
+def test_the_compact_event_compacts_closed_days_in_the_bucket_and_is_skipped_while_a_run_holds_it(
+    aws, lambda_environment, sandbox, caplog
+):
+    """The template's daily event: no Spotify request; a held raw zone is skipped, not failed."""
+    handler = load_handler().handler
+    assert handler({}, Context(seconds_left=900))["status"] == "ok"
+    assert handler({}, Context(seconds_left=900))["status"] == "ok"
+    reset_stats(sandbox)
+    tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
+    event = {"action": "compact", "until": tomorrow}
+
+    with run_lock.hold(lambda_environment["TUNELAKE__RAW_ZONE_URL"], "ingest"):
+        skipped = handler(event, Context(seconds_left=900))
+    assert skipped["status"] == "skipped"
+    assert skipped["lock"]["pid"] == os.getpid()
+
+    today = handler({"action": "compact"}, Context(seconds_left=900))
+    assert today["status"] == "ok"
+    assert today["days"] == 0, "today's loads are left to tomorrow's compaction"
+    with caplog.at_level(logging.INFO):
+        compacted = handler(event, Context(seconds_left=900))
+    assert compacted["status"] == "ok"
+    assert compacted["days"] == 1
+    assert compacted["loads"] == 2
+    # The second run of the day found little new: each table's files become one.
+    assert compacted["files_before"] >= compacted["files_after"] > 10
+    lines = [r for r in caplog.records if r.getMessage() == "compaction finished"]
+    assert lines[-1].summary == compacted
+    assert stats(sandbox) == {}
+    listed = moto.client("s3", aws).list_objects_v2(Bucket=BUCKET, Prefix="raw/spotify/tracks/")
+    assert len(listed["Contents"]) == 1, "one file of the day's tracks"
+
+    # The warehouse rebuilt from the compacted bucket has the rows the runs loaded.
+    counts = table_counts(Settings(duckdb_path=lambda_environment["TUNELAKE__DUCKDB_PATH"]))
+    rebuilt = Settings(
+        raw_zone_url=lambda_environment["TUNELAKE__RAW_ZONE_URL"],
+        duckdb_path=str(Path(lambda_environment["TUNELAKE__DUCKDB_PATH"]).with_name("rebuilt.duckdb")),
+        pipelines_dir=str(Path(lambda_environment["TUNELAKE__PIPELINES_DIR"]).with_name("rebuilt-pipelines")),
+    )
+    load_warehouse(rebuilt, RunSummary())
+    assert table_counts(rebuilt) == counts
 
 
 @pytest.mark.timeout(120)

@@ -431,7 +431,7 @@ def test_no_allow_statement_has_a_wildcard_action_or_resource_star(case: str) ->
 @pytest.mark.parametrize("case", CASES)
 def test_roles_have_no_managed_policies(case: str) -> None:
     roles = deployed(case).of_type("AWS::IAM::Role")
-    expected = {"IngestFunctionRole", "IngestFunctionHourlyRole"}
+    expected = {"IngestFunctionRole", "IngestFunctionHourlyRole", "IngestFunctionDailyCompactionRole"}
     expected |= {TRANSFORM_ROLE, "TransformFunctionDailyRole"} if case in DBT_CASES else set()
     assert set(roles) == expected
     for name, role in roles.items():
@@ -915,15 +915,40 @@ def test_schedule_invokes_the_function(case: str, function: str) -> None:
     default = {FUNCTION: "rate(1 hour)", TRANSFORM: DBT_SCHEDULE}[function]
     assert sam_template()["Parameters"][parameter]["Default"] == default
     schedules = deployed(case).of_type("AWS::Scheduler::Schedule")
-    assert len(schedules) == (2 if case in DBT_CASES else 1)
+    assert len(schedules) == (3 if case in DBT_CASES else 2), "ingestion, compaction (and dbt)"
     (properties,) = [
-        s["Properties"] for s in schedules.values() if s["Properties"]["Target"]["Arn"] == f"<{function}.Arn>"
+        s["Properties"]
+        for s in schedules.values()
+        if s["Properties"]["Target"]["Arn"] == f"<{function}.Arn>" and "Input" not in s["Properties"]["Target"]
     ]
     assert properties["ScheduleExpression"] == CASES[case].get(parameter, default)
     assert properties.get("State", "ENABLED") == "ENABLED"
     assert properties["Name"] == the_function(case, function)["FunctionName"], "one schedule name per stack"
     role = properties["Target"]["RoleArn"].strip("<>").removesuffix(".Arn")
     assert grants(role_statements(case, role)) == {("lambda:InvokeFunction", f"<{function}.Arn>")}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_compaction_runs_daily_in_the_ingestion_function(case: str) -> None:
+    """The handler compacts on `{"action": "compact"}`, once a day after midnight UTC, under the same lock."""
+    default = sam_template()["Parameters"]["CompactScheduleExpression"]["Default"]
+    minutes, hours, *every_day = default.removeprefix("cron(")[:-1].split()
+    assert minutes.isdigit(), "one fixed time of day"
+    assert hours == "0", "soon after the day closes"
+    assert every_day == ["*", "*", "?", "*"]
+    (properties,) = [
+        s["Properties"]
+        for s in deployed(case).of_type("AWS::Scheduler::Schedule").values()
+        if "Input" in s["Properties"]["Target"]
+    ]
+    assert properties["Target"]["Arn"] == f"<{FUNCTION}.Arn>"
+    assert json.loads(properties["Target"]["Input"]) == {"action": "compact"}
+    assert properties["ScheduleExpression"] == default
+    assert properties["Name"] != the_function(case)["FunctionName"], "its own schedule name"
+    role = properties["Target"]["RoleArn"].strip("<>").removesuffix(".Arn")
+    assert grants(role_statements(case, role)) == {("lambda:InvokeFunction", f"<{FUNCTION}.Arn>")}
+    # It deletes what it replaced, in the raw zone only: never the warehouse's prefix.
+    assert ("s3:DeleteObject", f"arn:aws:s3:::{BUCKET}/{RAW_PREFIX}/{DATASET}/*") in warehouse_grants(case)
 
 
 def test_transform_schedule_is_daily_by_default() -> None:
