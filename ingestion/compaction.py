@@ -227,7 +227,7 @@ def write_compacted(zone: RawZone, day: Day) -> tuple[raw_zone.Entry, DayResult]
         zone.write(target, sink.getvalue())
         files[table] = [target]
         bytes_after += sink.tell()
-    entry = raw_zone.Entry(load_id=newest, files=files, replaces=tuple(replaces))
+    entry = raw_zone.Entry(load_id=newest, files=files, replaces=tuple(replaces), size=bytes_after)
     zone.write(entry.path, entry.to_json().encode())
     files_after = sum(len(paths) for table, paths in files.items() if table in tables.TABLES)
     return entry, DayResult(day.day, len(replaces), files_before, files_after, bytes_before, bytes_after)

@@ -44,6 +44,9 @@ RAW_LAYOUT = "{table_name}/load_date={YYYY}-{MM}-{DD}/{load_id}.{file_id}.{ext}"
 # The raw zone reaches the warehouse as arrow batches (`raw_zone.read_batches`), which dlt loads without its
 # `_dlt_load_id` and `_dlt_id` columns unless told (a package an interrupted load left too): the
 # warehouse's tables have them, not null.
+# The raw files one warehouse run reads at most (gzipped JSON or parquet, about 10x that in
+# memory): loads read together are deduplicated as one table (`raw_zone.latest_per_key`).
+GROUP_BYTES = 32 * 1024**2
 ROW_IDS = {f"normalize.parquet_normalizer.{column}": True for column in ("add_dlt_load_id", "add_dlt_id")}
 
 
@@ -191,11 +194,8 @@ def _raw_rows(
     dlt's merge would pick an arbitrary one among duplicate keys.
     """
     schema = raw_zone.arrow_schema(table, _warehouse_columns(table, timestamps_with_zone))
-    batches = (
-        batch
-        for entry in entries
-        for batch in raw_zone.read_batches(raw_zone_url, table, entry.files.get(table, []), schema)
-    )
+    paths = [path for entry in entries for path in entry.files.get(table, [])]
+    batches = raw_zone.read_batches(raw_zone_url, table, paths, schema)
     yield from raw_zone.latest_per_key(table, batches, schema).to_batches()
 
 
@@ -281,14 +281,21 @@ def _create_empty_tables(settings_: Settings) -> None:
         pipeline.run(resources, loader_file_format="parquet")
 
 
-def _groups(entries: list[raw_zone.Entry]) -> Iterator[list[raw_zone.Entry]]:
-    """Consecutive entries of one UTC day: what one warehouse run loads (a day at most in memory)."""
+def _groups(entries: list[raw_zone.Entry], budget: int = GROUP_BYTES) -> Iterator[list[raw_zone.Entry]]:
+    """Consecutive entries whose files add up to `budget` bytes at most: what one warehouse run loads.
+
+    A run costs seconds whatever it carries, so a rebuild or a catch-up takes many loads (or
+    compacted days) at once; the budget bounds what one run holds in memory. An entry larger
+    than the budget is a run of its own.
+    """
     group: list[raw_zone.Entry] = []
+    size = 0
     for entry in entries:
-        if group and entry.day != group[-1].day:
+        if group and size + entry.size > budget:
             yield group
-            group = []
+            group, size = [], 0
         group.append(entry)
+        size += entry.size
     if group:
         yield group
 
@@ -298,9 +305,9 @@ def load_warehouse(settings_: Settings, summary: RunSummary) -> None:
 
     The loads after the warehouse's cursor (`last_raw_load_id` in its state) are found in the
     raw zone's index, listing its day folders from the cursor's day on (`raw_zone.pending`), and
-    their files read by exact path. Several pending loads (a catch-up, a rebuild) are loaded a
-    UTC day per dlt run, each key's row from the latest load; the cursor then moves to the day's
-    newest load.
+    their files read by exact path. Several pending loads (a catch-up, a rebuild) are loaded
+    together, up to `GROUP_BYTES` of files per dlt run, each key's row from the latest load; the
+    cursor then moves to the group's newest load.
     """
     pipeline = warehouse_pipeline(settings_)
     with dlt.config.values(ROW_IDS):

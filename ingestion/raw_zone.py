@@ -73,11 +73,14 @@ class Entry:
         load_id: dlt's load id (a unix timestamp as text); a compacted day's is its newest load's.
         files: Per table with rows, the paths of its files from the raw zone's root.
         replaces: The load ids a compacted entry stands for (empty for a load's own entry).
+        size: The bytes of its files (0 when not known).
     """
 
     load_id: str
     files: dict[str, list[str]] = field(default_factory=dict)
     replaces: tuple[str, ...] = ()
+    # The bytes of its files, for the warehouse load's batches (0 when not known).
+    size: int = 0
 
     @property
     def day(self) -> date:
@@ -89,7 +92,9 @@ class Entry:
         return entry_path(self.load_id)
 
     def to_json(self) -> str:
-        return json.dumps({"load_id": self.load_id, "files": self.files, "replaces": list(self.replaces)})
+        return json.dumps(
+            {"load_id": self.load_id, "files": self.files, "replaces": list(self.replaces), "size": self.size}
+        )
 
     @classmethod
     def from_json(cls, text: str | bytes, where: str = "") -> Entry:
@@ -100,6 +105,7 @@ class Entry:
                 load_id=str(data["load_id"]),
                 files={str(t): [str(p) for p in paths] for t, paths in data.get("files", {}).items()},
                 replaces=tuple(str(i) for i in data.get("replaces", [])),
+                size=int(data.get("size", 0)),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"raw zone index entry {where or '(text)'} is not readable: {error}") from None
@@ -146,6 +152,14 @@ class _Zone:
         except FileNotFoundError:
             return []
         return [self.relative(self.fs._strip_protocol(p).rstrip("/")) for p in found]
+
+    def sizes(self, relative: str) -> dict[str, int]:
+        """What lies directly in a folder, by path from the root, with its size; none for a missing folder."""
+        try:
+            found = self.fs.ls(self.full(relative), detail=True, refresh=True)
+        except FileNotFoundError:
+            return {}
+        return {self.relative(self.fs._strip_protocol(f["name"]).rstrip("/")): int(f.get("size") or 0) for f in found}
 
     def read(self, relative: str) -> bytes:
         data: bytes = self.fs.cat_file(self.full(relative))
@@ -242,29 +256,32 @@ def pending(raw_zone_url: str, after: str | None) -> list[Entry]:
         first, last = day_of(after), datetime.now(UTC).date() + CLOCK_SKEW
         days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     entries = [e for day in days for e in _day_entries(zone, day)]
-    # A compacted entry carries its newest load's id, which it also replaces.
-    replaced = {load_id for e in entries for load_id in e.replaces}
-    kept = [e for e in entries if e.replaces or e.load_id not in replaced]
+    # A compacted entry carries its newest load's id, which it also replaces; an entry another
+    # one replaces (a load's, or an earlier compaction's of a day compacted again) is dropped.
+    replaced = {load_id for e in entries for load_id in e.replaces if load_id != e.load_id}
+    kept = [e for e in entries if e.load_id not in replaced]
     return [e for e in kept if after is None or float(e.load_id) > float(after)]
 
 
-def _loads_files(zone: _Zone, load_ids: list[str]) -> dict[str, dict[str, list[str]]]:
-    """The data files of loads of one UTC day, per load and table: one listing per table of that day."""
+def _loads_entries(zone: _Zone, load_ids: list[str]) -> dict[str, Entry]:
+    """The entries of loads of one UTC day, their files found by one listing per table of that day."""
     day = day_of(load_ids[0]).isoformat()
     files: dict[str, dict[str, list[str]]] = {load_id: {} for load_id in load_ids}
+    sizes = dict.fromkeys(load_ids, 0)
     for table in tables.TABLES:
-        for path in sorted(zone.ls(f"{DATASET}/{table}/load_date={day}")):
+        for path, size in sorted(zone.sizes(f"{DATASET}/{table}/load_date={day}").items()):
             name = path.rsplit("/", 1)[-1]
             owner = next((i for i in load_ids if name.startswith(f"{i}.")), None)
             if owner is not None and path.endswith(DATA_SUFFIXES):
                 files[owner].setdefault(table, []).append(path)
-    return files
+                sizes[owner] += size
+    return {load_id: Entry(load_id, files[load_id], size=sizes[load_id]) for load_id in load_ids}
 
 
 def index_load(raw_zone_url: str, load_id: str) -> Entry:
     """Index one completed load: list its day partitions (only those) and write its entry."""
     zone = _zone(raw_zone_url)
-    entry = Entry(load_id, _loads_files(zone, [load_id])[load_id])
+    entry = _loads_entries(zone, [load_id])[load_id]
     zone.write(entry.path, entry.to_json())
     return entry
 
@@ -297,8 +314,7 @@ def backfill(raw_zone_url: str) -> list[Entry]:
         by_day.setdefault(day_of(load_id), []).append(load_id)
     entries = []
     for day_load_ids in by_day.values():
-        for load_id, files in _loads_files(zone, day_load_ids).items():
-            entry = Entry(load_id, files)
+        for entry in _loads_entries(zone, day_load_ids).values():
             zone.write(entry.path, entry.to_json())
             entries.append(entry)
     return entries

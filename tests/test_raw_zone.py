@@ -14,11 +14,11 @@ import pytest
 
 from ingestion import raw_zone
 from ingestion.config import Settings
-from ingestion.pipeline import RAW_PIPELINE, RunSummary, ingest, load_warehouse, raw_pipeline
+from ingestion.pipeline import RAW_PIPELINE, RunSummary, _groups, ingest, load_warehouse, raw_pipeline
 from ingestion.spotify import tables
 from tests.support import other_settings, reset_stats, source_for, stats
 
-# Two loads on one UTC day, one the next day: the rebuild groups the first two in one dlt run.
+# Two loads on one UTC day, one the next day: the rebuild reads the three in one dlt run.
 OCT_1_MORNING, OCT_1_EVENING, OCT_2 = (
     f"{datetime(2026, 10, day, hour, tzinfo=UTC).timestamp():.6f}" for day, hour in ((1, 8), (1, 20), (2, 9))
 )
@@ -91,7 +91,7 @@ def entry_files(raw: Path) -> list[str]:
     return sorted(str(p.relative_to(raw)) for p in (raw / "spotify" / raw_zone.INDEX).glob("load_date=*/*.json"))
 
 
-def test_a_rebuild_from_the_raw_zone_groups_loads_by_day_and_equals_the_incremental_warehouse(settings, tmp_path):
+def test_a_rebuild_from_the_raw_zone_groups_loads_and_equals_the_incremental_warehouse(settings, tmp_path):
     raw = Path(settings.raw_zone_url)
     for load_id, rows in LOADS.items():
         write_load(raw, load_id, rows)
@@ -106,13 +106,22 @@ def test_a_rebuild_from_the_raw_zone_groups_loads_by_day_and_equals_the_incremen
     )
     load_warehouse(rebuilt, RunSummary())
 
-    assert warehouse_runs(rebuilt) == 2, "one dlt run per UTC day"
+    assert warehouse_runs(rebuilt) == 1, "the three loads fit one run's budget"
+    assert all(0 < e.size < 1000 for e in raw_zone.pending(settings.raw_zone_url, None))
     assert warehouse_rows(rebuilt) == incremental
     names = {row[0]: row[2] for row in incremental["tracks"]}
     assert names == {"t1": "third title", "t2": "kept", "t3": "new"}
-    # Within the grouped day, the evening's correction wins over the morning's row of the same key.
+    # Within the group, the evening's correction wins over the morning's row of the same key.
     popularity = {(row[0], row[1].isoformat()): row[2] for row in incremental["track_observations"]}
     assert popularity == {("t1", "2026-10-01"): 11, ("t2", "2026-10-01"): 20, ("t1", "2026-10-02"): 12}
+
+
+def test_a_warehouse_run_takes_consecutive_loads_up_to_its_byte_budget():
+    sizes = {"1": 10, "2": 10, "3": 10, "4": 50, "5": 0, "6": 5}
+    entries = [raw_zone.Entry(load_id, size=size) for load_id, size in sizes.items()]
+    groups = [[e.load_id for e in group] for group in _groups(entries, budget=20)]
+    # In order, never past the budget, a load larger than the budget alone.
+    assert groups == [["1", "2"], ["3"], ["4"], ["5", "6"]]
 
 
 def test_a_raw_zone_written_before_the_index_is_indexed_once_and_loads(settings):
