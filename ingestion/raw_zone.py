@@ -220,8 +220,13 @@ def day_entries(raw_zone_url: str, day: date) -> list[Entry]:
     return _day_entries(_reading(raw_zone_url), day)
 
 
-def _day_entries(zone: _Zone, day: date) -> list[Entry]:
-    entries = [Entry.from_json(zone.read(path), path) for path in zone.ls(_index_day(day)) if path.endswith(".json")]
+def _day_entries(zone: _Zone, day: date, after: str | None = None) -> list[Entry]:
+    """The day's entries, oldest first; with `after`, only those named by a later load id (read no others)."""
+    paths = [path for path in zone.ls(_index_day(day)) if path.endswith(".json")]
+    if after is not None:
+        # An entry is named by its load id (a compacted day's by its newest): older ones hold nothing new.
+        paths = [path for path in paths if float(path.rsplit("/", 1)[-1].removesuffix(".json")) > float(after)]
+    entries = [Entry.from_json(zone.read(path), path) for path in paths]
     return sorted(entries, key=lambda e: float(e.load_id))
 
 
@@ -255,7 +260,7 @@ def pending(raw_zone_url: str, after: str | None) -> list[Entry]:
     else:
         first, last = day_of(after), datetime.now(UTC).date() + CLOCK_SKEW
         days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    entries = [e for day in days for e in _day_entries(zone, day)]
+    entries = [e for day in days for e in _day_entries(zone, day, after)]
     # A compacted entry carries its newest load's id, which it also replaces; an entry another
     # one replaces (a load's, or an earlier compaction's of a day compacted again) is dropped.
     replaced = {load_id for e in entries for load_id in e.replaces if load_id != e.load_id}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -188,3 +190,28 @@ def ingest_days(
             download_export(server.url, export_to)
     finally:
         server.stop()
+
+
+@contextmanager
+def held_by_another_run(raw_zone_url: str) -> Iterator[None]:
+    """The raw zone's lock held by another thread for the block, as another run in this process would.
+
+    Not this thread: `run_lock.hold` is re-entrant within one thread (the CLI holds it, then the run).
+    """
+    from ingestion import run_lock
+
+    held, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with run_lock.hold(raw_zone_url, "ingest"):
+            held.set()
+            done.wait(timeout=600)
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    assert held.wait(timeout=60), "the lock was not taken"
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=60)

@@ -30,6 +30,7 @@ from tests.support import (
     ARTISTS,
     QUERIES,
     cli_environment,
+    held_by_another_run,
     refresh_token,
     reset_stats,
     source_for,
@@ -143,7 +144,7 @@ def test_an_invocation_while_another_run_holds_the_raw_zone_is_skipped_without_e
     """Skipped, not failed: Lambda neither retries nor alarms, and no Spotify request is spent."""
     handler = load_handler().handler
     reset_stats(sandbox)  # the fixture's authorization, for the refresh token in the secret
-    with run_lock.hold(lambda_environment["TUNELAKE__RAW_ZONE_URL"], "ingest"), caplog.at_level(logging.INFO):
+    with held_by_another_run(lambda_environment["TUNELAKE__RAW_ZONE_URL"]), caplog.at_level(logging.INFO):
         skipped = handler({}, Context(seconds_left=900))
     assert skipped["status"] == "skipped"
     assert skipped["reason"] == "run_in_progress"
@@ -207,7 +208,7 @@ def test_the_compact_event_compacts_closed_days_in_the_bucket_and_is_skipped_whi
     tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
     event = {"action": "compact", "until": tomorrow}
 
-    with run_lock.hold(lambda_environment["TUNELAKE__RAW_ZONE_URL"], "ingest"):
+    with held_by_another_run(lambda_environment["TUNELAKE__RAW_ZONE_URL"]):
         skipped = handler(event, Context(seconds_left=900))
     assert skipped["status"] == "skipped"
     assert skipped["lock"]["pid"] == os.getpid()
