@@ -485,7 +485,10 @@ def report(r: Result, quick: bool, goals: Goals = GOALS) -> str:
         lines.append(_row("peak RSS, full build", f"{full.peak_rss_mb:,.0f} MB"))
     lines.append(_row("peak RSS, incremental build", f"{inc.peak_rss_mb:,.0f} MB"))
     lines.append(
-        _row("dbt, the 3 dimensions only, rebuilt whole (`--full-refresh --select dim_...`)", f"{dims.seconds:.1f} s ({dims.dbt_elapsed:.1f} s)")
+        _row(
+            "dbt, the 3 dimensions only, rebuilt whole (`--full-refresh --select dim_...`)",
+            f"{dims.seconds:.1f} s ({dims.dbt_elapsed:.1f} s)",
+        )
     )
     if r.baseline:
         ratio_dims = r.baseline.seconds / dims.seconds
