@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 if TYPE_CHECKING:
+    from dbt.contracts.graph.manifest import Manifest
     from dbt_common.events.base_types import EventMsg
 
     from ingestion.config import Settings
@@ -83,8 +84,13 @@ def run_dbt(
     log_path: Path | None = None,
     profiles_dir: Path | None = None,
     on_event: Callable[[EventMsg], None] | None = None,
+    manifest: Manifest | None = None,
 ) -> dbtRunnerResult:
     """Run one dbt command (`["build"]`, `["docs", "generate"]`) against the project.
+
+    Commands run in this process. Several in a row share one parse of the project: pass them
+    the manifest a `["parse"]` returns (its `result`), as `build` then `docs generate` do in
+    the demo, and none of them reads or parses the project again.
 
     Args:
         args: The dbt command and its options.
@@ -99,6 +105,7 @@ def run_dbt(
         log_path: dbt's log folder, instead of the project's `logs/`.
         profiles_dir: The folder of `profiles.yml`, instead of the project's own copy.
         on_event: Called with each of dbt's structured events (`node_line` makes progress lines).
+        manifest: The project as an earlier `parse` of it returned, instead of parsing it.
 
     Returns:
         dbt's result (per-node results for build, run and test).
@@ -118,7 +125,7 @@ def run_dbt(
     if target:
         command += ["--target", target]
     with _environment(environment):
-        result = dbtRunner(callbacks=[on_event] if on_event else []).invoke(command)
+        result = dbtRunner(manifest=manifest, callbacks=[on_event] if on_event else []).invoke(command)
     if not result.success:
         raise DbtError(f"dbt {' '.join(args)} failed" + (f": {result.exception}" if result.exception else ""))
     return result

@@ -42,6 +42,7 @@ from sandbox.user_export import FILENAME as EXPORT_FILENAME
 
 if TYPE_CHECKING:
     from dbt.cli.main import dbtRunnerResult
+    from dbt.contracts.graph.manifest import Manifest
     from dbt_common.events.base_types import EventMsg
 
 DEMO_CLIENT_ID = "tunelake-demo"
@@ -125,12 +126,16 @@ def apart() -> Iterator[None]:
 
 
 def demo_dbt(
-    args: Sequence[str], settings: Settings, on_event: Callable[[EventMsg], None] | None = None
+    args: Sequence[str],
+    settings: Settings,
+    on_event: Callable[[EventMsg], None] | None = None,
+    manifest: Manifest | None = None,
 ) -> dbtRunnerResult:
     """Run dbt on the demo's warehouse, with the profile template and the demo's own artifacts and logs.
 
     The project's `profiles.yml` may have been edited for real use; the demo writes the template
-    beside its warehouse and reads that. Raises `DbtError` when the command fails.
+    beside its warehouse and reads that. `manifest`, from an earlier `parse`, saves parsing the
+    project again (`run_dbt`). Raises `DbtError` when the command fails.
     """
     folder = Path(settings.duckdb_path).parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -143,6 +148,7 @@ def demo_dbt(
         log_path=folder / DBT_LOGS,
         profiles_dir=folder,
         on_event=on_event,
+        manifest=manifest,
     )
 
 
@@ -262,10 +268,14 @@ def run_demo(settings: Settings, days: list[date], tier: str = "development", se
 def build_dbt(settings: Settings) -> None:
     """`dbt build` with a line per model and per test that did not pass, then one line of results; the docs.
 
+    Both run in this process on one parse of the project (dbt's `dbtRunner` with its manifest).
+
     Raises:
         DbtError: when the build fails (after its lines and results are printed).
     """
     click.echo("Building the dbt project (dbt build: a line per model, and per test that does not pass)...")
+    # One parse for both commands: the docs describe the project the build just ran.
+    manifest = demo_dbt(["parse", "--quiet"], settings).result
 
     def show(event: EventMsg) -> None:
         line = node_line(event)
@@ -273,13 +283,13 @@ def build_dbt(settings: Settings) -> None:
             click.echo(line)
 
     try:
-        demo_dbt(["build", "--quiet"], settings, on_event=show)
+        demo_dbt(["build", "--quiet"], settings, on_event=show, manifest=manifest)
     finally:
         results = RunResults.read(dbt_target_path(settings))
         if results:
             click.echo(results.line())
     click.echo("Generating the dbt docs (dbt docs generate)...")
-    demo_dbt(["docs", "generate", "--quiet"], settings)
+    demo_dbt(["docs", "generate", "--quiet"], settings, manifest=manifest)
 
 
 def format_result(result: DemoResult, settings: Settings) -> str:

@@ -120,3 +120,90 @@
     {%- endif -%}
     {{ config(**options) }}
 {%- endmacro %}
+
+{#
+    The config of an incremental dimension: one row per `unique_key`, replaced when it changed
+    (delete+insert or merge, as the facts), columns added to the model appended to the table.
+#}
+{% macro incremental_dimension_config(unique_key) -%}
+    {{ config(
+        materialized='incremental',
+        unique_key=unique_key,
+        incremental_strategy=incremental_strategy(),
+        on_schema_change='append_new_columns',
+    ) }}
+{%- endmacro %}
+
+{#
+    Whether this run is an incremental one; false on a full build and when compiling offline
+    (`offline_compile`, as incremental_since).
+#}
+{% macro is_incremental_run() -%}
+    {{ return(not var('offline_compile', false) and execute and is_incremental()) }}
+{%- endmacro %}
+
+{#
+    The first and last day each entity of `observations` (a CTE or relation of `entity_id` and
+    `observed_date`) was observed, as `first_seen_date` and `last_seen_date`. A full build reads
+    every day; an incremental one reads the days from `incremental_since` on and widens the dates
+    the dimension holds, so its cost follows the new days, not the history. Days before that
+    never lose their observations (observations are keyed by entity and day), so the result is
+    the full build's.
+#}
+{% macro seen_dates(observations, entity_id) -%}
+{%- set since = incremental_since('last_seen_date') -%}
+{%- if since is none -%}
+    select
+        {{ entity_id }},
+        min(observed_date) as first_seen_date,
+        max(observed_date) as last_seen_date
+
+    from {{ observations }}
+    group by {{ entity_id }}
+{%- else -%}
+    select
+        coalesce(stored.{{ entity_id }}, recent.{{ entity_id }}) as {{ entity_id }},
+        {#- least and greatest of a value and null are null on Snowflake and Trino: coalesce first. #}
+        least(
+            coalesce(stored.first_seen_date, recent.first_seen_date),
+            coalesce(recent.first_seen_date, stored.first_seen_date)
+        ) as first_seen_date,
+        greatest(
+            coalesce(stored.last_seen_date, recent.last_seen_date),
+            coalesce(recent.last_seen_date, stored.last_seen_date)
+        ) as last_seen_date
+
+    from (
+        select
+            {{ entity_id }},
+            first_seen_date,
+            last_seen_date
+        from {{ this }}
+        where last_seen_date is not null
+    ) as stored
+    full outer join (
+        select
+            {{ entity_id }},
+            min(observed_date) as first_seen_date,
+            max(observed_date) as last_seen_date
+        from {{ observations }}
+        where observed_date >= {{ date_literal(since) }}
+        group by {{ entity_id }}
+    ) as recent
+        on stored.{{ entity_id }} = recent.{{ entity_id }}
+{%- endif -%}
+{%- endmacro %}
+
+{#
+    The rows of `relation` (a dimension's `final` CTE) to write. A full build writes them all; an
+    incremental run only those that differ from the stored row of their key (a new entity, a new
+    day seen, an attribute fetched again, a name its artist or album changed), which the
+    incremental strategy then replaces, so the table ends as a full build leaves it.
+#}
+{% macro changed_rows(relation) -%}
+    select * from {{ relation }}
+    {%- if is_incremental_run() %}
+    except
+    select * from {{ this }}
+    {%- endif %}
+{%- endmacro %}

@@ -37,7 +37,7 @@ def duckdb_marts(raw_warehouse: Path, root: Path) -> Path:
     """The marts as `dbt run` builds them on DuckDB (session zone DUCKDB_TIME_ZONE), in a copy of `raw_warehouse`."""
     project = project_copy(root)
     profile = yaml.safe_load(PROFILES_TEMPLATE.read_text())
-    profile["tunelake"]["outputs"]["duckdb"]["settings"] = {"TimeZone": DUCKDB_TIME_ZONE}
+    profile["tunelake"]["outputs"]["duckdb"].setdefault("settings", {})["TimeZone"] = DUCKDB_TIME_ZONE
     (project / "profiles.yml").write_text(yaml.safe_dump(profile))
     warehouse = root / "warehouse.duckdb"
     shutil.copyfile(raw_warehouse, warehouse)

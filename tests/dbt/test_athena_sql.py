@@ -91,9 +91,18 @@ def test_athena_marts_are_iceberg_with_daily_facts_partitioned_by_day_and_merged
     assert {config["table_type"] for config in marts.values()} == {"iceberg"}
     incremental = {name: config for name, config in marts.items() if config["materialized"] == "incremental"}
     assert {config["incremental_strategy"] for config in incremental.values()} == {"merge"}
+    # The dimensions merge on their entity's id, one row each: nothing to partition by.
+    dimensions = {name: config for name, config in incremental.items() if name.startswith("dim_")}
+    assert {name: config["unique_key"] for name, config in dimensions.items()} == {
+        "dim_tracks": "track_id",
+        "dim_albums": "album_id",
+        "dim_artists": "artist_id",
+    }
+    assert all(not config.get("partitioned_by") for config in dimensions.values())
     # Every incremental fact is a daily one: Iceberg partitions by day, Snowflake clusters on the
     # date (the trends excepted: they append in date order, see the model).
-    for name, config in incremental.items():
+    facts = {name: config for name, config in incremental.items() if name not in dimensions}
+    for name, config in facts.items():
         (partition,) = config["partitioned_by"]
         assert partition.startswith("day("), name
         clustered = [partition[4:-1]] if name != "fct_track_trends_daily" else None

@@ -1,3 +1,6 @@
+-- Incremental: a run writes only the albums whose row changed (macros/incremental.sql).
+{{ incremental_dimension_config('album_id') }}
+
 with
 
 albums as (
@@ -26,13 +29,7 @@ album_observations as (
 
 seen as (
 
-    select
-        album_id,
-        min(observed_date) as first_seen_date,
-        max(observed_date) as last_seen_date
-
-    from album_observations
-    group by album_id
+    {{ seen_dates('album_observations', 'album_id') }}
 
 ),
 
@@ -77,4 +74,4 @@ final as (
 
 )
 
-select * from final
+{{ changed_rows('final') }}

@@ -1,3 +1,6 @@
+-- Incremental: a run writes only the artists whose row changed (macros/incremental.sql).
+{{ incremental_dimension_config('artist_id') }}
+
 with
 
 artists as (
@@ -48,13 +51,7 @@ album_counts as (
 
 seen as (
 
-    select
-        artist_id,
-        min(observed_date) as first_seen_date,
-        max(observed_date) as last_seen_date
-
-    from artist_observations
-    group by artist_id
+    {{ seen_dates('artist_observations', 'artist_id') }}
 
 ),
 
@@ -92,4 +89,4 @@ final as (
 
 )
 
-select * from final
+{{ changed_rows('final') }}

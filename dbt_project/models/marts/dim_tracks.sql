@@ -1,3 +1,6 @@
+-- Incremental: a run writes only the tracks whose row changed (macros/incremental.sql).
+{{ incremental_dimension_config('track_id') }}
+
 with
 
 members as (
@@ -35,13 +38,7 @@ track_popularity_daily as (
 
 seen as (
 
-    select
-        track_id,
-        min(observed_date) as first_seen_date,
-        max(observed_date) as last_seen_date
-
-    from track_popularity_daily
-    group by track_id
+    {{ seen_dates('track_popularity_daily', 'track_id') }}
 
 ),
 
@@ -96,4 +93,4 @@ final as (
 
 )
 
-select * from final
+{{ changed_rows('final') }}

@@ -3,8 +3,15 @@
     clustered create of a query with date arithmetic.) -#}
 {{ incremental_fact_config(['track_id', 'observed_date'], 'observed_date', cluster_by_date=false) }}
 
-{#- An incremental run rebuilds the days from `since` on, which compare with up to 28 days before. -#}
+{#- An incremental run rebuilds the days from `since` to the latest built (`latest`), which compare
+    with the same days 1, 7 and 28 days before: each side of a comparison reads those days only,
+    so the joins hash a few days rather than a month. -#}
 {%- set since = incremental_since('observed_date') %}
+{%- set days = modules.datetime.timedelta %}
+{%- if since is not none %}
+    {%- set latest = run_query('select max(observed_date) from ' ~ ref('fct_track_popularity_daily')).columns[0].values()[0] %}
+    {%- set latest = since if latest is none else modules.datetime.date.fromisoformat((latest | string)[:10]) %}
+{%- endif %}
 
 with
 
@@ -22,6 +29,18 @@ tracks as (
     select * from {{ ref('dim_tracks') }}
 
 ),
+{% for name, back in [('day_before', 1), ('week_before', 7), ('month_before', 28)] %}
+{{ name }} as (
+
+    select * from daily
+    {%- if since is not none %}
+    where
+        observed_date >= {{ date_literal(since - days(days=back)) }}
+        and observed_date <= {{ date_literal(latest - days(days=back)) }}
+    {%- endif %}
+
+),
+{% endfor %}
 
 compared as (
 
@@ -34,15 +53,15 @@ compared as (
         today.signal_score - month_before.signal_score as change_28d
 
     from daily as today
-    left join daily as day_before
+    left join day_before
         on
             today.track_id = day_before.track_id
             and day_before.observed_date = cast({{ dbt.dateadd('day', -1, 'today.observed_date') }} as date)
-    left join daily as week_before
+    left join week_before
         on
             today.track_id = week_before.track_id
             and week_before.observed_date = cast({{ dbt.dateadd('day', -7, 'today.observed_date') }} as date)
-    left join daily as month_before
+    left join month_before
         on
             today.track_id = month_before.track_id
             and month_before.observed_date = cast({{ dbt.dateadd('day', -28, 'today.observed_date') }} as date)
