@@ -51,6 +51,10 @@ AREAS = ("raw zone", "working folder")
 TOP = 6
 
 
+def _progress(message: str) -> None:
+    print(f"  history {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
 # the measured process -------------------------------------------------------------------------
 
 
@@ -237,11 +241,13 @@ def _source(server: Any) -> dict[str, Any]:
 def build_local(root: Path, loads: int, source: dict[str, Any]) -> tuple[Zone, list[str]]:
     """A local zone: one real run, then `loads - 1` older loads; the zone and the generated files' paths."""
     zone = Zone("local", loads, root, str(root / "raw"))
+    _progress(f"local zone of {loads:,} loads: the real run")
     _ingest(zone.job(source, count=False), {})
     started = time.perf_counter()
     real = hourly_loads.RealLoad.read(root / "raw")
     paths = hourly_loads.write(root / "raw", hourly_loads.older_files(real, loads - 1))
     zone.build_seconds, zone.files = time.perf_counter() - started, len(paths)
+    _progress(f"local zone of {loads:,} loads: {len(paths):,} files written in {zone.build_seconds:.0f} s")
     return zone, paths
 
 
@@ -252,10 +258,12 @@ def build_s3(moto: Any, root: Path, loads: int, source: dict[str, Any], local: Z
     bucket = f"{BUCKET}-{loads}"
     moto_standin.client("s3", moto.endpoint).create_bucket(Bucket=bucket)
     zone = Zone("s3", loads, root, f"s3://{bucket}/{PREFIX}", moto_standin.aws_environment(moto.endpoint))
+    _progress(f"S3 zone of {loads:,} loads: the real run")
     _ingest(zone.job(source, count=False), zone.environment)
     started = time.perf_counter()
     zone.files = moto.seed(bucket, PREFIX, Path(local.raw_zone_url), paths)
     zone.build_seconds = time.perf_counter() - started
+    _progress(f"S3 zone of {loads:,} loads: {zone.files:,} objects put in {zone.build_seconds:.0f} s")
     return zone
 
 
@@ -263,12 +271,14 @@ def measure(zone: Zone, source: dict[str, Any], moto: Any = None) -> None:
     """The same-day re-run: counted once, then timed `TIMED` times (unless the counted one was slow)."""
     if moto:
         moto.reset()
+    _progress(f"{zone.backend} zone of {zone.loads:,} loads: the counted re-run")
     zone.counted = _ingest(zone.job(source, count=True), zone.environment)
     if moto:
         zone.s3 = moto.counts()
     if zone.counted["seconds"] > SLOW_RUN_S:
         zone.seconds = [zone.counted["seconds"]]
         return
+    _progress(f"{zone.backend} zone of {zone.loads:,} loads: {zone.counted['seconds']:.1f} s; {TIMED} timed re-runs")
     zone.seconds = [_ingest(zone.job(source, count=False), zone.environment)["seconds"] for _ in range(TIMED)]
 
 

@@ -7,11 +7,11 @@ same layout and format as the real load's files,
   load's first rows of that table; rows made from the declared column types for a table the real
   load had no rows for), with the older load's `_dlt_load_id`;
 - its `_dlt_loads` record, as dlt's filesystem destination writes it when the load completes;
-- a pipeline state file, for the newest `STATE_FILES` loads only: dlt deletes older ones
-  (`max_state_files`, default 100, counts the real load's own);
-- its raw-zone index entry (`spotify/_tunelake_loads/load_date=D/<load id>.json`, see
-  `ingestion/raw_zone.py`), when the real load has one: the code that wrote the zone indexes
-  its loads.
+- a pipeline state file, for the newest loads only: dlt deletes older ones, keeping
+  `max_state_files` (the real load's own counted): `raw_zone.STATE_FILES` where the loader sets
+  it, else dlt's default, 100;
+- its raw-zone index entry (`raw_zone.Entry`, at `raw_zone.entry_path`), when the real load has
+  one: the code that wrote the zone indexes its loads.
 
 Older loads are an hour apart, the newest an hour before the real load, so their load ids and
 `load_date` partitions come before it and a warehouse already holding the real load is past them.
@@ -32,11 +32,16 @@ from typing import Any
 
 from ingestion.spotify import tables
 
+try:
+    from ingestion import raw_zone
+except ImportError:  # a loader from before the raw zone's index
+    raw_zone = None  # type: ignore[assignment]
+
 DATASET = "spotify"
 HOUR = 3600.0
 ROWS = 3
-# dlt's filesystem destination keeps this many state files per pipeline (`max_state_files`).
-STATE_FILES = 100
+# State files dlt's filesystem destination keeps per pipeline (`max_state_files`; dlt's default 100).
+STATE_FILES: int = getattr(raw_zone, "STATE_FILES", 100)
 LOADS, STATE, INDEX = "_dlt_loads", "_dlt_pipeline_state", "_tunelake_loads"
 SAMPLE_VALUES: dict[str, Any] = {"text": "history", "bigint": 1, "bool": False}
 
@@ -131,8 +136,8 @@ def older_files(real: RealLoad, count: int) -> Iterator[tuple[str, bytes]]:
             state = real.state_text.replace(real.load_id, load_id)
             yield f"{DATASET}/{STATE}/{state_pipeline}__{load_id}__{state_hash}.jsonl", state.encode()
         if real.indexed:
-            entry = {"load_id": load_id, "files": files, "replaces": []}
-            yield f"{DATASET}/{INDEX}/load_date={day}/{load_id}.json", json.dumps(entry).encode()
+            entry = raw_zone.Entry(load_id, files)
+            yield entry.path, entry.to_json().encode()
 
 
 def write(raw_zone: Path, files: Iterator[tuple[str, bytes]], workers: int = 8) -> list[str]:
