@@ -2,16 +2,16 @@
 
 The raw zone (dlt's filesystem destination: a local folder or `s3://bucket/prefix`) keeps
 every load as gzipped JSON lines, partitioned by table and load date, with the pipeline state
-beside them. The warehouse is then loaded from the raw zone's completed loads, in order, never
-by calling the API again; its dlt state remembers the last raw load it took, so a failed
-warehouse load is caught up by the next run and the warehouse can be rebuilt from the raw
-zone alone. Both pipelines restore their state from their destinations, so a machine with an
-empty working folder (a Lambda's /tmp) resumes where the last run left off.
+beside them; every completed load is indexed (`ingestion.raw_zone`). The warehouse is then
+loaded from the raw zone's indexed loads, in order, never by calling the API again; its dlt
+state remembers the last raw load it took, so a failed warehouse load is caught up by the next
+run and the warehouse can be rebuilt from the raw zone alone. Both pipelines restore their
+state from their destinations, so a machine with an empty working folder (a Lambda's /tmp)
+resumes where the last run left off.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import Counter
@@ -22,14 +22,10 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
-import pyarrow.json
-from dlt.common.destination import DestinationCapabilitiesContext
-from dlt.common.libs.pyarrow import columns_to_arrow
 from dlt.common.schema.typing import TLoaderMergeStrategy, TTableFormat, TWriteDispositionConfig
 from dlt.sources import DltResource
-from dlt.sources.filesystem import filesystem
 
-from ingestion import preflight, run_lock
+from ingestion import preflight, raw_zone, run_lock
 from ingestion.config import Settings
 from ingestion.spotify import CatalogCrawler, SpotifySource, Tracked, tables
 from ingestion.spotify.crawler import Skipped
@@ -38,13 +34,13 @@ from ingestion.spotify.state import ENTITY_KINDS, CrawlState
 
 logger = logging.getLogger(__name__)
 
-DATASET = "spotify"
+DATASET = raw_zone.DATASET
 RAW_PIPELINE = "tunelake_raw"
 # Creates the warehouse tables where the load's own merge cannot (see _create_empty_tables).
 TABLES_PIPELINE = "tunelake_warehouse_tables"
 WAREHOUSE_PIPELINE = "tunelake_warehouse"
 RAW_LAYOUT = "{table_name}/load_date={YYYY}-{MM}-{DD}/{load_id}.{file_id}.{ext}"
-# The raw zone reaches the warehouse as arrow batches (`_raw_batches`), which dlt loads without its
+# The raw zone reaches the warehouse as arrow batches (`raw_zone.read_batches`), which dlt loads without its
 # `_dlt_load_id` and `_dlt_id` columns unless told (a package an interrupted load left too): the
 # warehouse's tables have them, not null.
 ROW_IDS = {f"normalize.parquet_normalizer.{column}": True for column in ("add_dlt_load_id", "add_dlt_id")}
@@ -130,23 +126,47 @@ def data_row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
     return {t: n for t, n in counts.items() if not t.startswith("_dlt")}
 
 
-def finish_pending(pipeline: dlt.Pipeline) -> None:
-    """Load what an interrupted run left extracted or normalized.
+def finish_pending(pipeline: dlt.Pipeline) -> list[str]:
+    """Load what an interrupted run left extracted or normalized; the load ids it completed.
 
     dlt's `run` with data would load only those packages and silently skip the new data.
     """
-    if pipeline.has_pending_data:
-        logger.warning("%s: loading the packages an interrupted run left behind", pipeline.pipeline_name)
-        pipeline.run()
+    if not pipeline.has_pending_data:
+        return []
+    logger.warning("%s: loading the packages an interrupted run left behind", pipeline.pipeline_name)
+    return list(pipeline.run().loads_ids)
 
 
 def raw_pipeline(settings_: Settings) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=RAW_PIPELINE,
-        destination=dlt.destinations.filesystem(bucket_url=settings_.raw_zone_url, layout=RAW_LAYOUT),
+        # dlt restores the state by listing every state file it kept: a few, not one per run.
+        destination=dlt.destinations.filesystem(
+            bucket_url=settings_.raw_zone_url, layout=RAW_LAYOUT, max_state_files=raw_zone.STATE_FILES
+        ),
         dataset_name=DATASET,
         pipelines_dir=settings_.pipelines_dir,
     )
+
+
+def restore_raw(raw: dlt.Pipeline, raw_zone_url: str) -> None:
+    """Before a raw run: bring the raw zone's index up to date, then restore the pipeline's state.
+
+    `raw_zone.repair` indexes a load a killed run completed but did not index (and a raw zone
+    written before the index existed); the packages an interrupted run left are loaded and
+    indexed.
+    """
+    checked = raw_zone.repair(raw_zone_url, raw.pipeline_name)
+    raw_zone.record(raw_zone_url, finish_pending(raw))
+    raw.sync_destination()
+    raw_zone.note_checked(raw, checked)
+
+
+def run_raw(raw: dlt.Pipeline, raw_zone_url: str, source: Any) -> list[str]:
+    """Extract `source` into the raw zone and index the loads; their ids."""
+    info = raw.run(source, loader_file_format="jsonl")
+    raw_zone.record(raw_zone_url, info.loads_ids)
+    return list(info.loads_ids)
 
 
 def warehouse_pipeline(settings_: Settings, name: str = WAREHOUSE_PIPELINE) -> dlt.Pipeline:
@@ -161,51 +181,36 @@ def warehouse_pipeline(settings_: Settings, name: str = WAREHOUSE_PIPELINE) -> d
     )
 
 
-def _completed_raw_loads(raw_zone_url: str) -> list[str]:
-    """Load ids the raw zone has fully received, oldest first (dlt writes `_dlt_loads` last)."""
-    load_ids = []
-    for file in filesystem(bucket_url=raw_zone_url, file_glob=f"{DATASET}/_dlt_loads/*.jsonl"):
-        for line in file.read_bytes().splitlines():
-            record = json.loads(line)
-            if record.get("status") == 0 and record.get("schema_name") == DATASET:
-                load_ids.append(record["load_id"])
-    return sorted(set(load_ids), key=float)
+def _raw_rows(
+    raw_zone_url: str, table: str, entries: list[raw_zone.Entry], timestamps_with_zone: bool
+) -> Iterator[pa.RecordBatch]:
+    """The table's rows in `entries`, typed as the warehouse types them, one row per primary key.
 
-
-def _raw_batches(raw_zone_url: str, table: str, load_id: str, timestamps_with_zone: bool) -> Iterator[pa.RecordBatch]:
-    """The table's files of one raw-zone load, each read by pyarrow's JSON reader as the warehouse types it.
-
-    Columnar, dlt writes them to parquet as they are: rows as dicts went through dlt's normalizer
-    one value at a time, 10 s of the 25 s an import of 150,000 streams took. Only the declared
-    columns are read (not dlt's `_dlt_id` and `_dlt_load_id`: the warehouse load adds its own).
+    Read together, the loads' rows are deduplicated to the latest load's (`raw_zone.latest_per_key`):
+    dlt's merge would pick an arbitrary one among duplicate keys.
     """
-    caps = DestinationCapabilitiesContext.generic_capabilities()
-    warehouse = columns_to_arrow(_warehouse_columns(table, timestamps_with_zone), caps, "UTC")
-    declared = columns_to_arrow(tables.TABLES[table]["columns"], caps, "UTC")
-    # The JSON reader parses zoned timestamps but no dates: those are read as text, then cast.
-    as_read = pa.schema([f.with_type(pa.string()) if pa.types.is_date(f.type) else f for f in declared])
-    options = pyarrow.json.ParseOptions(explicit_schema=as_read, unexpected_field_behavior="ignore")
-    for file in filesystem(bucket_url=raw_zone_url, file_glob=f"{DATASET}/{table}/load_date=*/{load_id}.*.jsonl*"):
-        compression = "gzip" if file["file_name"].endswith(".gz") else None
-        stream = pa.input_stream(pa.py_buffer(file.read_bytes()), compression=compression)
-        # Batches of the reader's 1 MiB blocks: a whole file at once took 150 MB more at the peak.
-        for batch in pyarrow.json.open_json(stream, parse_options=options):
-            yield batch.cast(warehouse)
+    schema = raw_zone.arrow_schema(table, _warehouse_columns(table, timestamps_with_zone))
+    batches = (
+        batch
+        for entry in entries
+        for batch in raw_zone.read_batches(raw_zone_url, table, entry.files.get(table, []), schema)
+    )
+    yield from raw_zone.latest_per_key(table, batches, schema).to_batches()
 
 
 @dlt.source(name=DATASET, max_table_nesting=0)
-def raw_zone(
+def raw_loads(
     raw_zone_url: str,
-    load_id: str,
+    entries: list[raw_zone.Entry],
     table_format: TTableFormat | None = None,
     merge_strategy: TLoaderMergeStrategy | None = None,
     timestamps_with_zone: bool = True,
 ) -> list[DltResource]:
-    """The tables of one completed raw-zone load, as merge resources for the warehouse.
+    """The tables of indexed raw-zone loads (oldest first), as merge resources for the warehouse.
 
     Args:
         raw_zone_url: The raw zone.
-        load_id: The raw-zone load to read.
+        entries: The index entries of the loads to read, oldest first.
         table_format: `iceberg` where merges need it (Athena, Trino).
         merge_strategy: dlt's merge strategy, where the engine needs another than dlt's default.
         timestamps_with_zone: False to store timestamps without zone, in UTC (Trino's Iceberg).
@@ -217,8 +222,8 @@ def raw_zone(
         # there `_create_empty_tables` makes them.
         if merge_strategy != "upsert":
             yield dlt.mark.materialize_table_schema()
-        yield from _raw_batches(raw_zone_url, table, load_id, timestamps_with_zone)
-        dlt.current.source_state()["last_raw_load_id"] = load_id
+        yield from _raw_rows(raw_zone_url, table, entries, timestamps_with_zone)
+        dlt.current.source_state()["last_raw_load_id"] = entries[-1].load_id
 
     resources = []
     for name, spec in tables.TABLES.items():
@@ -275,23 +280,42 @@ def _create_empty_tables(settings_: Settings) -> None:
         pipeline.run(resources, loader_file_format="parquet")
 
 
+def _groups(entries: list[raw_zone.Entry]) -> Iterator[list[raw_zone.Entry]]:
+    """Consecutive entries of one UTC day: what one warehouse run loads (a day at most in memory)."""
+    group: list[raw_zone.Entry] = []
+    for entry in entries:
+        if group and entry.day != group[-1].day:
+            yield group
+            group = []
+        group.append(entry)
+    if group:
+        yield group
+
+
 def load_warehouse(settings_: Settings, summary: RunSummary) -> None:
-    """Load every completed raw-zone load the warehouse has not taken yet, oldest first."""
+    """Load every indexed raw-zone load the warehouse has not taken yet, oldest first.
+
+    The loads after the warehouse's cursor (`last_raw_load_id` in its state) are found in the
+    raw zone's index, listing its day folders from the cursor's day on (`raw_zone.pending`), and
+    their files read by exact path. Several pending loads (a catch-up, a rebuild) are loaded a
+    UTC day per dlt run, each key's row from the latest load; the cursor then moves to the day's
+    newest load.
+    """
     pipeline = warehouse_pipeline(settings_)
     with dlt.config.values(ROW_IDS):
         finish_pending(pipeline)
         pipeline.sync_destination()
         last = pipeline.state.get("sources", {}).get(DATASET, {}).get("last_raw_load_id")
-        pending = [i for i in _completed_raw_loads(settings_.raw_zone_url) if last is None or float(i) > float(last)]
+        pending = raw_zone.pending(settings_.raw_zone_url, last)
         # Typed, columnar parquet files on every engine: DuckDB reads them natively, where insert
         # statements took 4x the time and twice the memory; Snowflake and Athena COPY them from stage,
         # pyiceberg upserts them into Trino's Iceberg tables.
         engine = settings_.engine
         if engine.merge_strategy == "upsert":
             _create_empty_tables(settings_)
-        for load_id in pending:
-            source = raw_zone(
-                settings_.raw_zone_url, load_id, engine.table_format, engine.merge_strategy, engine.timestamps_with_zone
+        for group in _groups(pending):
+            source = raw_loads(
+                settings_.raw_zone_url, group, engine.table_format, engine.merge_strategy, engine.timestamps_with_zone
             )
             pipeline.run(source, loader_file_format="parquet")
             for table, count in data_row_counts(pipeline).items():
@@ -327,11 +351,9 @@ def ingest(settings_: Settings, source: SpotifySource) -> RunSummary:
         summary = RunSummary(raw_zone_url=settings_.raw_zone_url, warehouse=settings_.warehouse_label)
         raw = raw_pipeline(settings_)
         preflight.check(raw, settings_)
-        finish_pending(raw)
-        raw.sync_destination()
+        restore_raw(raw, settings_.raw_zone_url)
         _respect_cooldown(settings_, CrawlState.of_pipeline(raw), crawler.start())
-        info = raw.run(source, loader_file_format="jsonl")
-        summary.raw_load_ids = list(info.loads_ids)
+        summary.raw_load_ids = run_raw(raw, settings_.raw_zone_url, source)
         summary.raw_rows = data_row_counts(raw)
         load_warehouse(settings_, summary)
         summary.requests = crawler.client.requests

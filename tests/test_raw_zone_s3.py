@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from ingestion import raw_zone
 from ingestion.config import Settings
 from ingestion.pipeline import ingest
 from tests.standins import moto
@@ -39,11 +40,18 @@ def test_s3_raw_zone_is_laid_out_by_table_and_load_date_and_restores_state(s3, s
     )
     first = ingest(settings, source_for(sandbox))
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]]
-    data = [k for k in keys if not k.startswith("zone/spotify/_dlt") and not k.endswith("/init")]
+    data = [
+        k for k in keys if not k.startswith(("zone/spotify/_dlt", "zone/spotify/_tunelake")) and not k.endswith("/init")
+    ]
     assert data
     assert all(KEY.match(k) for k in data), [k for k in data if not KEY.match(k)]
     assert {KEY.match(k)["table"] for k in data} >= {"playlists", "playlist_items", "tracks", "albums", "artists"}
     assert any(k.startswith("zone/spotify/_dlt_pipeline_state/") for k in keys)
+    # The load's index entry names exactly its files, from the raw zone's root.
+    (load_id,) = first.raw_load_ids
+    (entry,) = raw_zone.pending(settings.raw_zone_url, None)
+    assert entry.load_id == load_id
+    assert sorted(f"zone/{path}" for paths in entry.files.values() for path in paths) == sorted(data)
 
     # A machine with an empty working folder (a Lambda's /tmp): state comes back from the bucket.
     shutil.rmtree(settings.pipelines_dir)

@@ -26,9 +26,10 @@ from ingestion.pipeline import (
     DATASET,
     RunSummary,
     data_row_counts,
-    finish_pending,
     load_warehouse,
     raw_pipeline,
+    restore_raw,
+    run_raw,
     warehouse_pipeline,
 )
 from ingestion.spotify import tables
@@ -145,11 +146,10 @@ def import_history(
     with run_lock.hold(settings_.raw_zone_url, "import-history"):
         raw = raw_pipeline(settings_)
         preflight.check(raw, settings_)
-        finish_pending(raw)
-        raw.sync_destination()
+        restore_raw(raw, settings_.raw_zone_url)
         known = _known_tracks(settings_)
         source = privacy_export(files, summary.files, datetime.now(UTC), on_row or (lambda _: None), known)
-        raw.run(source, loader_file_format="jsonl")
+        run_raw(raw, settings_.raw_zone_url, source)
         summary.raw_rows = data_row_counts(raw)
         before = _history_counts(settings_)
         load_warehouse(settings_, RunSummary())
