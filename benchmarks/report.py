@@ -70,7 +70,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPORT, help="Where to write the report.")
     arguments = parser.parse_args()
 
-    from benchmarks import bench_dashboard, bench_history, bench_ingestion, bench_transform
+    from benchmarks import bench_dashboard, bench_history, bench_ingestion, bench_raw_history, bench_transform
 
     parts: list[tuple[str, Callable[[], str]]] = [
         ("ingestion", lambda: bench_ingestion.run(quick=arguments.quick)),
@@ -80,6 +80,7 @@ def main() -> None:
             "privacy-export import",
             lambda: "## Privacy-export import\n\n" + bench_history.run(15_000 if arguments.quick else 150_000),
         ),
+        ("history", lambda: bench_raw_history.run(quick=arguments.quick)),
         ("dashboard", lambda: bench_dashboard.run(quick=arguments.quick)),
         ("sandbox API", lambda: sandbox_section(arguments.quick)),
     ]
