@@ -83,6 +83,7 @@ def main() -> None:
         bench_dashboard,
         bench_history,
         bench_ingestion,
+        bench_raw_history,
         bench_state,
         bench_transform,
     )
@@ -95,6 +96,7 @@ def main() -> None:
             "privacy-export import",
             lambda: "## Privacy-export import\n\n" + bench_history.run(15_000 if arguments.quick else 150_000),
         ),
+        ("history", lambda: bench_raw_history.run(quick=arguments.quick)),
         ("compaction", lambda: bench_compaction.run(quick=arguments.quick)),
         ("dashboard", lambda: bench_dashboard.run(quick=arguments.quick)),
         ("state", lambda: bench_state.run(quick=arguments.quick)),
