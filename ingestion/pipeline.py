@@ -167,9 +167,9 @@ def restore_raw(raw: dlt.Pipeline, raw_zone_url: str) -> None:
 
 
 def run_raw(raw: dlt.Pipeline, raw_zone_url: str, source: Any) -> list[str]:
-    """Extract `source` into the raw zone and index the loads; their ids."""
+    """Extract `source` into the raw zone and index the loads (their files named by the run itself); their ids."""
     info = raw.run(source, loader_file_format="jsonl")
-    raw_zone.record(raw_zone_url, info.loads_ids)
+    raw_zone.record(raw_zone_url, info.loads_ids, raw_zone.packages_entries(info.load_packages, RAW_LAYOUT))
     return list(info.loads_ids)
 
 

@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 import dlt
+import pendulum
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json
@@ -44,6 +45,8 @@ from dlt.common.libs.pyarrow import columns_to_arrow
 from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.common.storages.configuration import FilesystemConfiguration
 from dlt.common.storages.fsspec_filesystem import fsspec_from_config
+from dlt.common.storages.load_package import LoadPackageInfo
+from dlt.destinations.path_utils import create_path
 from fsspec.implementations.local import LocalFileSystem  # type: ignore[import-untyped]
 
 from ingestion.spotify import tables
@@ -378,14 +381,53 @@ def _covered(zone: _Zone, load_id: str) -> bool:
     return any(load_id in e.replaces for e in _day_entries(zone, day_of(load_id)) if e.replaces)
 
 
-def record(raw_zone_url: str, load_ids: Iterable[str]) -> list[Entry]:
-    """Index the loads a raw run just completed (after backfilling a raw zone without an index)."""
+def record(raw_zone_url: str, load_ids: Iterable[str], known: Iterable[Entry] = ()) -> list[Entry]:
+    """Index the loads a raw run just completed (after backfilling a raw zone without an index).
+
+    Args:
+        raw_zone_url: The raw zone.
+        load_ids: The loads completed.
+        known: Entries already known from the run's own packages (`packages_entries`): written as
+            they are; the other loads' files are found by listing their day partitions.
+    """
     zone = _zone(raw_zone_url)
     entries = []
     if not zone.exists(f"{DATASET}/{INDEX}") and zone.exists(f"{DATASET}/{LOADS}"):
         entries = backfill(raw_zone_url)
     done = {e.load_id for e in entries}
-    return entries + [index_load(raw_zone_url, load_id) for load_id in load_ids if load_id not in done]
+    by_id = {e.load_id: e for e in known}
+    for load_id in load_ids:
+        if load_id in done:
+            continue
+        if load_id in by_id:
+            zone.write(by_id[load_id].path, by_id[load_id].to_json())
+            entries.append(by_id[load_id])
+        else:
+            entries.append(index_load(raw_zone_url, load_id))
+    return entries
+
+
+def packages_entries(packages: Iterable[LoadPackageInfo], layout: str) -> list[Entry]:
+    """The entries of a raw run's completed packages, without listing the raw zone.
+
+    Each file's path is the one dlt's filesystem destination gives it (its `create_path`, with
+    the package's timestamp, which dlt takes from the load id), its size the package's.
+    """
+    entries = []
+    for package in packages:
+        files: dict[str, list[str]] = {}
+        size = 0
+        stamp = pendulum.from_timestamp(float(package.load_id))
+        for job in package.jobs.get("completed_jobs", []):
+            table = job.job_file_info.table_name
+            if table not in tables.TABLES:
+                continue
+            name = os.path.basename(job.file_path)
+            path = create_path(layout, name, DATASET, package.load_id, load_package_timestamp=stamp)
+            files.setdefault(table, []).append(f"{DATASET}/{path}")
+            size += job.file_size
+        entries.append(Entry(package.load_id, {t: sorted(p) for t, p in files.items()}, size=size))
+    return entries
 
 
 # rows ---------------------------------------------------------------------------------------
