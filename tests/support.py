@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -215,3 +216,19 @@ def held_by_another_run(raw_zone_url: str) -> Iterator[None]:
     finally:
         done.set()
         thread.join(timeout=60)
+
+
+def file_text(path: Path) -> str:
+    """A raw-zone file's content as text, to search for what must not be there.
+
+    Gzipped JSON lines decompressed, parquet files (compaction, the fetch-date index) as their
+    rows in JSON, anything else decoded as it is.
+    """
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        return gzip.decompress(data).decode()
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return json.dumps(pq.read_table(path).to_pylist(), default=str)
+    return data.decode(errors="replace")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import subprocess
@@ -19,7 +18,7 @@ from ingestion.pipeline import ingest
 from ingestion.project import PROJECT_VARIABLE
 from ingestion.transform import run_dbt
 from sandbox import export as exports
-from tests.support import source_for
+from tests.support import file_text, source_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -113,8 +112,7 @@ def test_no_ip_address_user_agent_or_user_name_is_kept_anywhere(imported):
     places: dict[str, str] = {"output": result.stdout + result.stderr}
     for path in (root / "raw").rglob("*"):
         if path.is_file():
-            data = path.read_bytes()
-            places[str(path)] = (gzip.decompress(data) if path.suffix == ".gz" else data).decode()
+            places[str(path)] = file_text(path)
     for path in (root / "pipelines").rglob("*"):
         if path.is_file():
             places[str(path)] = path.read_bytes().decode(errors="replace")

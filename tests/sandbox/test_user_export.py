@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import io
 import itertools
 import json
@@ -25,7 +24,7 @@ from sandbox import Catalog, SandboxApi, SandboxServer
 from sandbox import export as exports
 from sandbox.user_export import EXPORT_DAYS, streams_on
 from tests.conftest import START
-from tests.support import other_settings, source_for
+from tests.support import file_text, other_settings, source_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 # fct_listens' window: an API play and a stream of the same track ending or starting within it are one play.
@@ -145,8 +144,7 @@ def test_it_imports_whole_and_keeps_no_personal_field(imported):
     places: dict[str, str] = {}
     for file in Path(settings.raw_zone_url).rglob("*"):
         if file.is_file():
-            data = file.read_bytes()
-            places[str(file)] = (gzip.decompress(data) if file.suffix == ".gz" else data).decode()
+            places[str(file)] = file_text(file)
     with duckdb.connect(settings.duckdb_path) as con:
         for schema, table in con.sql("select table_schema, table_name from information_schema.tables").fetchall():
             places[f"{schema}.{table}"] = json.dumps(
