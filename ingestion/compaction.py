@@ -32,16 +32,11 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pyarrow.parquet as pq
-from dlt.common.configuration import resolve_configuration
-from dlt.common.configuration.specs import known_sections
-from dlt.common.storages.configuration import FilesystemConfiguration
-from dlt.common.storages.fsspec_filesystem import fsspec_from_config
 
 from ingestion import raw_zone, run_lock
 from ingestion.spotify import tables
@@ -63,74 +58,6 @@ def is_compacted(entry: raw_zone.Entry) -> bool:
     return bool(entry.replaces) and all(path.endswith(COMPACTED_SUFFIX) for path in paths)
 
 
-class RawZone:
-    """A raw zone's files through fsspec, as dlt's filesystem destination reaches them (local or S3)."""
-
-    def __init__(self, raw_zone_url: str) -> None:
-        self.url = raw_zone_url
-        config = resolve_configuration(
-            FilesystemConfiguration(bucket_url=raw_zone_url), sections=(known_sections.DESTINATION, "filesystem")
-        )
-        # fsspec's AbstractFileSystem (fsspec has no type hints).
-        self.fs: Any
-        self.fs, root = fsspec_from_config(config)
-        self.root = root.rstrip("/")
-        self.local = config.protocol == "file"
-
-    def path(self, relative: str) -> str:
-        return f"{self.root}/{relative}"
-
-    def find(self, relative: str) -> list[str]:
-        """Paths (relative to the raw zone) of the files under `relative`; none for a missing folder."""
-        try:
-            found = self.fs.find(self.path(relative))
-        except FileNotFoundError:
-            return []
-        prefix = len(self.root) + 1
-        return [str(path)[prefix:] for path in found]
-
-    def read(self, relatives: list[str]) -> dict[str, bytes]:
-        """Several files at once (S3: concurrent requests)."""
-        if not relatives:
-            return {}
-        found: dict[str, bytes] = self.fs.cat([self.path(r) for r in relatives])
-        prefix = len(self.root) + 1
-        return {str(path)[prefix:]: data for path, data in found.items()}
-
-    def size(self, relatives: list[str]) -> int:
-        """The bytes of these files, from one listing of each folder (on S3, not a request per file)."""
-        folders = {relative.rpartition("/")[0] for relative in relatives}
-        sizes = {}
-        for folder in folders:
-            for info in self.fs.ls(self.path(folder), detail=True, refresh=True):
-                sizes[str(info["name"]).rstrip("/").rpartition("/")[2]] = int(info.get("size") or 0)
-        return sum(sizes.get(relative.rpartition("/")[2], 0) for relative in relatives)
-
-    def write(self, relative: str, data: bytes) -> None:
-        """Write a file whole: a reader sees the old one or the new one, never a part (S3's PUT; locally a rename)."""
-        target = self.path(relative)
-        if not self.local:
-            self.fs.pipe_file(target, data)
-            return
-        folder, _, name = target.rpartition("/")
-        self.fs.makedirs(folder, exist_ok=True)
-        partial = f"{folder}/.{name}.partial"
-        self.fs.pipe_file(partial, data)
-        self.fs.mv(partial, target)
-
-    def remove(self, relatives: Iterable[str]) -> None:
-        """Delete files; one already gone is fine (a compaction stopped in its deletions)."""
-        paths = [self.path(r) for r in relatives]
-        if not paths:
-            return
-        if not self.local:
-            self.fs.rm(paths)  # S3 deletes in batches of 1,000, missing keys included
-            return
-        for path in paths:
-            with suppress(FileNotFoundError):
-                self.fs.rm_file(path)
-
-
 @dataclass
 class Day:
     """One UTC day of the index: its entries by path, and what compaction does with it."""
@@ -141,11 +68,7 @@ class Day:
     @property
     def live(self) -> list[raw_zone.Entry]:
         """The entries a reader takes (none replaced by another entry), in load order."""
-        replaced = {
-            load_id for entry in self.entries.values() for load_id in entry.replaces if load_id != entry.load_id
-        }
-        live = [entry for entry in self.entries.values() if entry.load_id not in replaced]
-        return sorted(live, key=lambda entry: float(entry.load_id))
+        return raw_zone.live(self.entries.values())
 
     @property
     def done(self) -> bool:
@@ -158,20 +81,20 @@ class Day:
         return {load_id for entry in self.entries.values() for load_id in (entry.load_id, *entry.replaces)}
 
 
-def index(zone: RawZone) -> list[Day]:
+def index(zone: raw_zone.Zone) -> list[Day]:
     """Every day of the raw zone's index, oldest first (indexing a raw zone written before the index first)."""
     paths = [path for path in zone.find(INDEX_FOLDER) if path.endswith(".json")]
     if not paths and zone.find(DLT_LOADS_FOLDER):
         raw_zone.backfill(zone.url)  # once, for a raw zone written before the index
         paths = [path for path in zone.find(INDEX_FOLDER) if path.endswith(".json")]
     days: dict[date, dict[str, raw_zone.Entry]] = {}
-    for path, data in zone.read(paths).items():
+    for path, data in zone.read_many(paths).items():
         entry = raw_zone.Entry.from_json(data, path)
         days.setdefault(entry.day, {})[path] = entry
     return [Day(day, entries) for day, entries in sorted(days.items())]
 
 
-def plan(zone: RawZone, today: date | None = None) -> tuple[list[Day], list[Day]]:
+def plan(zone: raw_zone.Zone, today: date | None = None) -> tuple[list[Day], list[Day]]:
     """The closed days to compact and the days left alone (compacted already, or today and later)."""
     today = today or datetime.now(UTC).date()
     todo: list[Day] = []
@@ -197,7 +120,7 @@ def _digest(load_ids: Iterable[str]) -> str:
     return hashlib.sha256(",".join(sorted(load_ids, key=float)).encode()).hexdigest()[:10]
 
 
-def write_compacted(zone: RawZone, day: Day) -> tuple[raw_zone.Entry, DayResult]:
+def write_compacted(zone: raw_zone.Zone, day: Day) -> tuple[raw_zone.Entry, DayResult]:
     """Steps 1 and 2: the day's compacted files, then its compacted index entry (which readers take from then on).
 
     Nothing is deleted: until `remove_replaced` runs, readers drop the replaced entries, and the
@@ -228,12 +151,12 @@ def write_compacted(zone: RawZone, day: Day) -> tuple[raw_zone.Entry, DayResult]
         files[table] = [target]
         bytes_after += sink.tell()
     entry = raw_zone.Entry(load_id=newest, files=files, replaces=tuple(replaces), size=bytes_after)
-    zone.write(entry.path, entry.to_json().encode())
+    zone.write(entry.path, entry.to_json())
     files_after = sum(len(paths) for table, paths in files.items() if table in tables.TABLES)
     return entry, DayResult(day.day, len(replaces), files_before, files_after, bytes_before, bytes_after)
 
 
-def remove_replaced(zone: RawZone, day: Day, compacted: raw_zone.Entry) -> None:
+def remove_replaced(zone: raw_zone.Zone, day: Day, compacted: raw_zone.Entry) -> None:
     """Step 3: what the compacted entry replaced, in an order that leaves no reader a missing file.
 
     `day` is the day as listed before `write_compacted`. First the replaced loads' own files
@@ -352,7 +275,7 @@ def compact(
         ConfigurationError: the raw zone cannot be locked (not writable, no credentials).
     """
     started = time.monotonic()
-    zone = RawZone(raw_zone_url)
+    zone = raw_zone.open_zone(raw_zone_url)
     summary = CompactionSummary(raw_zone_url=raw_zone_url, dry_run=dry_run)
     if dry_run:
         todo, left = plan(zone, today)

@@ -28,6 +28,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
@@ -131,9 +132,14 @@ def _index_day(day: date) -> str:
 
 
 @dataclass(frozen=True)
-class _Zone:
-    """The raw zone's fsspec filesystem and its root (no protocol, no trailing separator)."""
+class Zone:
+    """The raw zone's fsspec filesystem and its root (no protocol, no trailing separator).
 
+    Paths in and out are relative to the root. Never from fsspec's listing cache: other writers
+    (dlt's own filesystem client, another run) change the raw zone behind it.
+    """
+
+    url: str
     # fsspec's AbstractFileSystem (fsspec has no type hints).
     fs: Any
     root: str
@@ -142,49 +148,82 @@ class _Zone:
         return f"{self.root}/{relative}"
 
     def relative(self, full: str) -> str:
+        full = self.fs._strip_protocol(full).rstrip("/")
         return full[len(self.root) + 1 :] if full.startswith(self.root + "/") else full
 
-    def ls(self, relative: str) -> list[str]:
-        """Paths from the root of what lies directly in a folder; none for a missing folder.
+    @property
+    def local(self) -> bool:
+        return isinstance(self.fs, LocalFileSystem)
 
-        Never from fsspec's listing cache: other writers (dlt's own filesystem client, another
-        run) change the raw zone behind it.
-        """
-        try:
-            found = self.fs.ls(self.full(relative), detail=False, refresh=True)
-        except FileNotFoundError:
-            return []
-        return [self.relative(self.fs._strip_protocol(p).rstrip("/")) for p in found]
+    def ls(self, relative: str) -> list[str]:
+        """What lies directly in a folder; none for a missing folder."""
+        return list(self.sizes(relative))
 
     def sizes(self, relative: str) -> dict[str, int]:
-        """What lies directly in a folder, by path from the root, with its size; none for a missing folder."""
+        """What lies directly in a folder, with its size; none for a missing folder."""
         try:
             found = self.fs.ls(self.full(relative), detail=True, refresh=True)
         except FileNotFoundError:
             return {}
-        return {self.relative(self.fs._strip_protocol(f["name"]).rstrip("/")): int(f.get("size") or 0) for f in found}
+        return {self.relative(f["name"]): int(f.get("size") or 0) for f in found}
+
+    def find(self, relative: str) -> list[str]:
+        """The files anywhere under a folder; none for a missing folder."""
+        try:
+            found = self.fs.find(self.full(relative))
+        except FileNotFoundError:
+            return []
+        return [self.relative(path) for path in found]
+
+    def size(self, relatives: list[str]) -> int:
+        """The bytes of these files, from one listing of each folder (on S3, not a request per file)."""
+        sizes: dict[str, int] = {}
+        for folder in {relative.rpartition("/")[0] for relative in relatives}:
+            sizes.update(self.sizes(folder))
+        return sum(sizes.get(relative, 0) for relative in relatives)
 
     def read(self, relative: str) -> bytes:
         data: bytes = self.fs.cat_file(self.full(relative))
         return data
 
-    def write(self, relative: str, text: str) -> None:
+    def read_many(self, relatives: list[str]) -> dict[str, bytes]:
+        """Several files at once (S3: concurrent requests)."""
+        if not relatives:
+            return {}
+        found: dict[str, bytes] = self.fs.cat([self.full(r) for r in relatives])
+        return {self.relative(path): data for path, data in found.items()}
+
+    def write(self, relative: str, data: str | bytes) -> None:
         """Write a whole file: a reader never sees part of it (an S3 object is; a local file is renamed)."""
         full = self.full(relative)
-        if not isinstance(self.fs, LocalFileSystem):
-            self.fs.pipe_file(full, text.encode())
+        content = data.encode() if isinstance(data, str) else data
+        if not self.local:
+            self.fs.pipe_file(full, content)
             return
-        self.fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
-        # A process killed while writing leaves a `.partial` file, which no reader takes for an entry.
-        partial = f"{full}.partial"
-        self.fs.pipe_file(partial, text.encode())
+        folder, _, name = full.rpartition("/")
+        self.fs.makedirs(folder, exist_ok=True)
+        # A process killed while writing leaves a hidden `.partial` file, which no reader takes.
+        partial = f"{folder}/.{name}.partial"
+        self.fs.pipe_file(partial, content)
         os.replace(partial, full)
+
+    def remove(self, relatives: Iterable[str]) -> None:
+        """Delete files; one already gone is fine."""
+        paths = [self.full(r) for r in relatives]
+        if not paths:
+            return
+        if not self.local:
+            self.fs.rm(paths)  # S3 deletes in batches of 1,000, missing keys included
+            return
+        for path in paths:
+            with suppress(FileNotFoundError):
+                self.fs.rm_file(path)
 
     def exists(self, relative: str) -> bool:
         return bool(self.fs.exists(self.full(relative)))
 
 
-def _zone(raw_zone_url: str, section: str = known_sections.DESTINATION) -> _Zone:
+def open_zone(raw_zone_url: str, section: str = known_sections.DESTINATION) -> Zone:
     """The raw zone with the credentials of dlt's filesystem destination (or source, to read).
 
     Resolved at each call, not cached: settings change between runs of one process (a Lambda
@@ -192,12 +231,12 @@ def _zone(raw_zone_url: str, section: str = known_sections.DESTINATION) -> _Zone
     """
     config = resolve_configuration(FilesystemConfiguration(bucket_url=raw_zone_url), sections=(section, "filesystem"))
     fs, url = fsspec_from_config(config)
-    return _Zone(fs, fs._strip_protocol(url).rstrip("/"))
+    return Zone(raw_zone_url, fs, fs._strip_protocol(url).rstrip("/"))
 
 
-def _reading(raw_zone_url: str) -> _Zone:
+def _reading(raw_zone_url: str) -> Zone:
     # dlt's filesystem source settings, as the warehouse load read the raw zone before the index.
-    return _zone(raw_zone_url, known_sections.SOURCES)
+    return open_zone(raw_zone_url, known_sections.SOURCES)
 
 
 # the index ----------------------------------------------------------------------------------
@@ -205,25 +244,10 @@ def _reading(raw_zone_url: str) -> _Zone:
 
 def write_entry(raw_zone_url: str, entry: Entry) -> None:
     """Write (or overwrite) an entry at its place in the index."""
-    _zone(raw_zone_url).write(entry.path, entry.to_json())
+    open_zone(raw_zone_url).write(entry.path, entry.to_json())
 
 
-def remove_entries(raw_zone_url: str, load_ids: Iterable[str]) -> None:
-    """Delete the entries of these loads (those already gone are skipped)."""
-    zone = _zone(raw_zone_url)
-    for load_id in load_ids:
-        try:
-            zone.fs.rm_file(zone.full(entry_path(load_id)))
-        except FileNotFoundError:
-            continue
-
-
-def day_entries(raw_zone_url: str, day: date) -> list[Entry]:
-    """Every entry of one UTC day, oldest first, those another entry replaces included."""
-    return _day_entries(_reading(raw_zone_url), day)
-
-
-def _day_entries(zone: _Zone, day: date, after: str | None = None) -> list[Entry]:
+def _day_entries(zone: Zone, day: date, after: str | None = None) -> list[Entry]:
     """The day's entries, oldest first; with `after`, only those named by a later load id (read no others)."""
     paths = [path for path in zone.ls(_index_day(day)) if path.endswith(".json")]
     if after is not None:
@@ -233,12 +257,7 @@ def _day_entries(zone: _Zone, day: date, after: str | None = None) -> list[Entry
     return sorted(entries, key=lambda e: float(e.load_id))
 
 
-def index_days(raw_zone_url: str) -> list[date]:
-    """The UTC days the index has a folder for, oldest first."""
-    return _index_days(_reading(raw_zone_url))
-
-
-def _index_days(zone: _Zone) -> list[date]:
+def _index_days(zone: Zone) -> list[date]:
     days = []
     for path in zone.ls(f"{DATASET}/{INDEX}"):
         name = path.rsplit("/", 1)[-1]
@@ -264,14 +283,21 @@ def pending(raw_zone_url: str, after: str | None) -> list[Entry]:
         first, last = day_of(after), datetime.now(UTC).date() + CLOCK_SKEW
         days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     entries = [e for day in days for e in _day_entries(zone, day, after)]
-    # A compacted entry carries its newest load's id, which it also replaces; an entry another
-    # one replaces (a load's, or an earlier compaction's of a day compacted again) is dropped.
+    return [e for e in live(entries) if after is None or float(e.load_id) > float(after)]
+
+
+def live(entries: Iterable[Entry]) -> list[Entry]:
+    """The entries a reader takes, oldest first: none that another entry replaces.
+
+    A compacted entry carries its newest load's id, which it also replaces; an entry another one
+    replaces (a load's, or an earlier compaction's of a day compacted again) is dropped.
+    """
+    entries = list(entries)
     replaced = {load_id for e in entries for load_id in e.replaces if load_id != e.load_id}
-    kept = [e for e in entries if e.load_id not in replaced]
-    return [e for e in kept if after is None or float(e.load_id) > float(after)]
+    return sorted((e for e in entries if e.load_id not in replaced), key=lambda e: float(e.load_id))
 
 
-def _loads_entries(zone: _Zone, load_ids: list[str]) -> dict[str, Entry]:
+def _loads_entries(zone: Zone, load_ids: list[str]) -> dict[str, Entry]:
     """The entries of loads of one UTC day, their files found by one listing per table of that day."""
     day = day_of(load_ids[0]).isoformat()
     files: dict[str, dict[str, list[str]]] = {load_id: {} for load_id in load_ids}
@@ -288,13 +314,13 @@ def _loads_entries(zone: _Zone, load_ids: list[str]) -> dict[str, Entry]:
 
 def index_load(raw_zone_url: str, load_id: str) -> Entry:
     """Index one completed load: list its day partitions (only those) and write its entry."""
-    zone = _zone(raw_zone_url)
+    zone = open_zone(raw_zone_url)
     entry = _loads_entries(zone, [load_id])[load_id]
     zone.write(entry.path, entry.to_json())
     return entry
 
 
-def _completed_loads(zone: _Zone) -> list[str]:
+def _completed_loads(zone: Zone) -> list[str]:
     """Every load id `_dlt_loads` records as completed, oldest first: reads the whole history."""
     load_ids = set()
     for path in zone.ls(f"{DATASET}/{LOADS}"):
@@ -314,7 +340,7 @@ def backfill(raw_zone_url: str) -> list[Entry]:
     loads: 365 listings per table, not 8,760): once per raw zone. A backfill cut short leaves its
     newest loads unindexed; `repair` finishes it.
     """
-    zone = _zone(raw_zone_url)
+    zone = open_zone(raw_zone_url)
     load_ids = _completed_loads(zone)
     logger.info("indexing the %d loads of a raw zone written before its index", len(load_ids))
     by_day: dict[date, list[str]] = {}
@@ -328,7 +354,7 @@ def backfill(raw_zone_url: str) -> list[Entry]:
     return entries
 
 
-def _newest_state_load(zone: _Zone, pipeline_name: str) -> str | None:
+def _newest_state_load(zone: Zone, pipeline_name: str) -> str | None:
     """The load id of the pipeline's newest state file (dlt keeps a few: a bounded listing)."""
     load_ids = []
     for path in zone.ls(f"{DATASET}/{STATE}"):
@@ -348,7 +374,7 @@ def repair(raw_zone_url: str, pipeline_name: str) -> str | None:
     necessary) and every completed load newer than the newest entry is indexed. A raw zone
     without an index is backfilled.
     """
-    zone = _zone(raw_zone_url)
+    zone = open_zone(raw_zone_url)
     newest = _newest_state_load(zone, pipeline_name)
     if not zone.exists(f"{DATASET}/{INDEX}"):
         if zone.exists(f"{DATASET}/{LOADS}"):
@@ -376,7 +402,7 @@ def note_checked(raw: dlt.Pipeline, newest: str | None) -> None:
         state.setdefault("sources", {}).setdefault(DATASET, {})[CHECKED] = newest
 
 
-def _covered(zone: _Zone, load_id: str) -> bool:
+def _covered(zone: Zone, load_id: str) -> bool:
     """Whether a compacted entry of the load's day replaces the load."""
     return any(load_id in e.replaces for e in _day_entries(zone, day_of(load_id)) if e.replaces)
 
@@ -390,7 +416,7 @@ def record(raw_zone_url: str, load_ids: Iterable[str], known: Iterable[Entry] = 
         known: Entries already known from the run's own packages (`packages_entries`): written as
             they are; the other loads' files are found by listing their day partitions.
     """
-    zone = _zone(raw_zone_url)
+    zone = open_zone(raw_zone_url)
     entries = []
     if not zone.exists(f"{DATASET}/{INDEX}") and zone.exists(f"{DATASET}/{LOADS}"):
         entries = backfill(raw_zone_url)

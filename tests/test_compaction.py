@@ -148,7 +148,7 @@ def test_a_second_compaction_changes_nothing_and_todays_loads_are_left_alone(zon
 def test_a_compaction_stopped_before_deleting_reads_each_row_once_and_the_next_one_finishes(zone):
     root = Path(zone.raw_zone_url)
     before = rebuilt(zone, "before")
-    raw = compaction.RawZone(zone.raw_zone_url)
+    raw = raw_zone.open_zone(zone.raw_zone_url)
     (day,), _ = compaction.plan(raw, tomorrow())
     # Steps 1 and 2 only: the compacted files and entry written, nothing deleted (a crash here).
     compaction.write_compacted(raw, day)
