@@ -147,8 +147,9 @@ def import_history(
         raw = raw_pipeline(settings_)
         preflight.check(raw, settings_)
         restore_raw(raw, settings_.raw_zone_url)
-        known = _known_tracks(settings_)
-        source = privacy_export(files, summary.files, datetime.now(UTC), on_row or (lambda _: None), known)
+        source = privacy_export(
+            files, summary.files, datetime.now(UTC), on_row or (lambda _: None), lambda: _known_tracks(settings_)
+        )
         run_raw(raw, settings_.raw_zone_url, source)
         summary.raw_rows = data_row_counts(raw)
         before = _history_counts(settings_)
@@ -166,14 +167,16 @@ def privacy_export(
     reports: list[FileReport],
     imported_at: datetime,
     on_row: Callable[[int], object],
-    known: set[tuple[str, str]] | None = None,
+    known_tracks: Callable[[], set[tuple[str, str]] | None] = lambda: None,
 ) -> list[DltResource]:
     """One append resource per history table, each reading the files of its format once.
 
-    `known` holds the `track_key` of every track the warehouse knows (None: it could not be read),
-    against which account-data music rows are counted unresolved.
+    `known_tracks()` gives the `track_key` of every track the warehouse knows (None: it could not be
+    read), against which account-data music rows are counted unresolved. It is asked only when there
+    are such rows: an extended history alone never reads the catalog.
     """
     formats = [_format_of(f, report) for f, report in zip(files, reports, strict=True)]
+    known = known_tracks() if Format.ACCOUNT_MUSIC in formats else None
 
     def rows(wanted: set[Format]) -> Iterator[Sequence[dict[str, Any]]]:
         # Lists of rows, not single rows: dlt's extract costs about as much per item as per list.

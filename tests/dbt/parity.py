@@ -17,6 +17,8 @@ import duckdb
 import pyarrow as pa
 import yaml
 
+from ingestion.config import Settings
+from ingestion.pipeline import RunSummary, load_warehouse
 from ingestion.transform import DBT_PROJECT_DIR, MARTS, PROFILES_TEMPLATE, run_dbt
 
 # Athena and Trino sessions run in UTC; the DuckDB build runs as on a laptop far from it, so a
@@ -43,6 +45,27 @@ def duckdb_marts(raw_warehouse: Path, root: Path) -> Path:
     shutil.copyfile(raw_warehouse, warehouse)
     run_dbt(["run", "--quiet"], duckdb_path=str(warehouse), target="duckdb", project_dir=project)
     return warehouse
+
+
+def reference_marts(raw_zone_url: str, root: Path) -> Path:
+    """DuckDB's marts from a raw zone: a warehouse loaded from it alone, then one full `dbt run` (`duckdb_marts`)."""
+    raw = Settings(raw_zone_url=raw_zone_url, duckdb_path=str(root / "raw.duckdb"), pipelines_dir=str(root / "p"))
+    load_warehouse(raw, RunSummary())
+    return duckdb_marts(Path(raw.duckdb_path), root)
+
+
+def assert_same_mart(
+    reference: Path, mart: str, engine: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+) -> None:
+    """`engine`'s rows of `mart` (DB-API columns and rows) equal the DuckDB-built mart in `reference`."""
+    with duckdb.connect(str(reference)) as con:
+        types = mart_types(con, f"marts.{mart}")
+        assert list(columns) == [name for name, _ in types]
+        con.register("from_engine", arrow_relation(columns, rows))
+        from_engine = mart_rows(con, "from_engine", types)
+        built = mart_rows(con, f"marts.{mart}", types)
+    assert built, f"{mart} is empty"
+    assert from_engine == built, differences(engine, from_engine, built, list(columns))
 
 
 def mart_types(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:

@@ -16,16 +16,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from ingestion.config import Settings
 from ingestion.engines.athena import ENGINE
 from ingestion.history.importer import import_history
-from ingestion.pipeline import RunSummary, load_warehouse
 from ingestion.transform import MARTS, PROFILES_TEMPLATE
 from tests.dbt.builds import dbt_results, incremental_models, kinds, not_passed
-from tests.dbt.parity import COMPARED, arrow_relation, differences, duckdb_marts, mart_rows, mart_types, project_copy
+from tests.dbt.parity import COMPARED, assert_same_mart, project_copy, reference_marts
 from tests.support import ingest_days
 
 DAYS = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
@@ -126,10 +124,7 @@ def test_a_second_athena_build_after_a_fourth_day_merges_it_into_the_incremental
 @pytest.fixture(scope="module")
 def duckdb_reference(second_build, lake, tmp_path_factory) -> Path:
     """DuckDB's marts from the same raw zone (all four days), built in one full run."""
-    root = tmp_path_factory.mktemp("athena_duckdb_reference")
-    raw = Settings(raw_zone_url=lake.raw_zone_url, duckdb_path=str(root / "raw.duckdb"), pipelines_dir=str(root / "p"))
-    load_warehouse(raw, RunSummary())
-    return duckdb_marts(Path(raw.duckdb_path), root)
+    return reference_marts(lake.raw_zone_url, tmp_path_factory.mktemp("athena_duckdb_reference"))
 
 
 @pytest.mark.e2e
@@ -145,11 +140,4 @@ def test_every_mart_dbt_athena_built_equals_duckdbs(duckdb_reference, athena, ma
         columns = [column[0] for column in cursor.description]
     finally:
         connection.close()
-    with duckdb.connect(str(duckdb_reference)) as con:
-        types = mart_types(con, f"marts.{mart}")
-        assert columns == [name for name, _ in types]
-        con.register("from_athena", arrow_relation(columns, rows))
-        from_athena = mart_rows(con, "from_athena", types)
-        built = mart_rows(con, f"marts.{mart}", types)
-    assert built, f"{mart} is empty"
-    assert from_athena == built, differences("dbt-athena", from_athena, built, columns)
+    assert_same_mart(duckdb_reference, mart, "dbt-athena", columns, rows)

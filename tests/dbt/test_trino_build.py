@@ -24,11 +24,10 @@ from dashboard.queries import SQL, render
 from dashboard.warehouse import configured_target, fetch, normalized
 from ingestion.config import Settings
 from ingestion.history.importer import import_history
-from ingestion.pipeline import RunSummary, load_warehouse
 from ingestion.spotify.tables import TABLES
 from ingestion.transform import MARTS, PROFILES_TEMPLATE, run_dbt
 from tests.dbt.builds import dbt_results, incremental_models, kinds, not_passed
-from tests.dbt.parity import COMPARED, arrow_relation, differences, duckdb_marts, mart_rows, mart_types, project_copy
+from tests.dbt.parity import COMPARED, assert_same_mart, project_copy, reference_marts
 from tests.support import comparable_rows, ingest_days
 
 DAYS = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
@@ -150,10 +149,7 @@ def test_a_second_build_after_a_fourth_day_merges_it_into_the_incremental_marts(
 @pytest.fixture(scope="module")
 def duckdb_reference(second_build, lake, tmp_path_factory) -> Path:
     """DuckDB's marts from the same raw zone (all four days), built in one full run."""
-    root = tmp_path_factory.mktemp("trino_duckdb_reference")
-    raw = Settings(raw_zone_url=lake.raw_zone_url, duckdb_path=str(root / "raw.duckdb"), pipelines_dir=str(root / "p"))
-    load_warehouse(raw, RunSummary())
-    return duckdb_marts(Path(raw.duckdb_path), root)
+    return reference_marts(lake.raw_zone_url, tmp_path_factory.mktemp("trino_duckdb_reference"))
 
 
 @pytest.mark.e2e
@@ -167,14 +163,7 @@ def test_every_mart_built_on_trino_equals_duckdbs(duckdb_reference, trino, mart)
         columns = [column[0] for column in cursor.description]
     finally:
         connection.close()
-    with duckdb.connect(str(duckdb_reference)) as con:
-        types = mart_types(con, f"marts.{mart}")
-        assert columns == [name for name, _ in types]
-        con.register("from_trino", arrow_relation(columns, rows))
-        from_trino = mart_rows(con, "from_trino", types)
-        built = mart_rows(con, f"marts.{mart}", types)
-    assert built, f"{mart} is empty"
-    assert from_trino == built, differences("Trino", from_trino, built, columns)
+    assert_same_mart(duckdb_reference, mart, "Trino", columns, rows)
 
 
 def dashboard_rows(frame: pd.DataFrame) -> list[tuple]:

@@ -61,8 +61,7 @@ sessions as (
         max(ended_at) as session_ended_at,
         count(*) as play_count,
         count(case when is_skipped then 1 end) as skip_count,
-        count(distinct case when item_type = 'track' then coalesce(track_id, lower(track_name)) end)
-            as distinct_track_count,
+        {{ distinct_tracks_played() }} as distinct_track_count,
         round(cast(sum(coalesce(ms_played, 0)) as double) / 60000, 1) as minutes_played
     from numbered
     group by session_number

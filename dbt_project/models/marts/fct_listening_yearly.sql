@@ -41,9 +41,8 @@ yearly as (
         count(case when is_skipped then 1 end) as skip_count,
         count(is_skipped) as skip_known_count,
         count(distinct ended_date) as listening_day_count,
-        count(distinct case when item_type = 'track' then coalesce(track_id, lower(track_name)) end)
-            as distinct_track_count,
-        count(distinct case when item_type = 'track' then lower(artist_name) end) as distinct_artist_count,
+        {{ distinct_tracks_played() }} as distinct_track_count,
+        {{ distinct_artists_played() }} as distinct_artist_count,
         sum(coalesce(ms_played, 0)) as ms_played,
         sum(case when item_type = 'track' then coalesce(ms_played, 0) else 0 end) as music_ms_played
     from listens

@@ -19,9 +19,8 @@ daily as (
         count(*) as play_count,
         count(case when item_type = 'track' then 1 end) as music_play_count,
         count(case when is_skipped then 1 end) as skip_count,
-        count(distinct case when item_type = 'track' then coalesce(track_id, lower(track_name)) end)
-            as distinct_track_count,
-        count(distinct case when item_type = 'track' then lower(artist_name) end) as distinct_artist_count,
+        {{ distinct_tracks_played() }} as distinct_track_count,
+        {{ distinct_artists_played() }} as distinct_artist_count,
         -- in double on every engine (Athena and Snowflake would divide in exact decimals)
         round(cast(sum(coalesce(ms_played, 0)) as double) / 60000, 1) as minutes_played,
         round(cast(sum(case when item_type = 'track' then coalesce(ms_played, 0) else 0 end) as double) / 60000, 1)
