@@ -133,12 +133,15 @@ def data_row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
 def finish_pending(pipeline: dlt.Pipeline) -> list[str]:
     """Load what an interrupted run left extracted or normalized; the load ids it completed.
 
-    dlt's `run` with data would load only those packages and silently skip the new data.
+    dlt's `run` with data would load only those packages and silently skip the new data. A run
+    killed while extracting can leave a package that normalizes to nothing: dlt's `run` then
+    loads nothing and answers None.
     """
     if not pipeline.has_pending_data:
         return []
     logger.warning("%s: loading the packages an interrupted run left behind", pipeline.pipeline_name)
-    return list(pipeline.run().loads_ids)
+    info = pipeline.run()
+    return list(info.loads_ids) if info is not None else []
 
 
 def raw_pipeline(settings_: Settings) -> dlt.Pipeline:

@@ -7,13 +7,14 @@ import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import dlt
 import duckdb
 import pytest
 import requests
 
 from ingestion.config import Settings
 from ingestion.history.importer import import_history
-from ingestion.pipeline import RunSummary, ingest, load_warehouse
+from ingestion.pipeline import RunSummary, ingest, load_warehouse, warehouse_pipeline
 from ingestion.spotify import spotify, tables
 from ingestion.spotify.helpers import ConfigurationError
 from ingestion.transform import run_dbt
@@ -131,6 +132,22 @@ def test_two_days_load_every_reachable_track_and_a_rerun_adds_no_duplicates(sand
     run_dbt(["build"], duckdb_path=settings.duckdb_path)
     assert mart_counts(settings) == counts
     assert duplicate_keys(settings) == dict.fromkeys(MART_KEYS, 0)
+
+
+@pytest.mark.e2e
+def test_a_run_after_one_killed_as_its_warehouse_load_began_loads_the_new_day(sandbox, settings):
+    run_day(sandbox, settings, DAY_1)
+    # What a run killed as the warehouse load began extracting leaves: a package with no rows,
+    # which dlt loads as nothing (its `run` answers None).
+    warehouse = warehouse_pipeline(settings)
+    warehouse.extract(dlt.resource([], name="tracks"))
+    assert warehouse.has_pending_data
+
+    run_day(sandbox, settings, DAY_2)
+    assert not warehouse_pipeline(settings).has_pending_data
+    with duckdb.connect(settings.duckdb_path) as con:
+        days = con.sql("select distinct observed_date from spotify.track_observations order by 1")
+        assert [row[0] for row in days.fetchall()] == [DAY_1, DAY_2]
 
 
 @pytest.mark.e2e
