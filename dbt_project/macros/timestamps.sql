@@ -66,3 +66,16 @@
 {% macro snowflake__seconds_between(start, end) -%}
     (cast(datediff('millisecond', {{ start }}, {{ end }}) as double) / 1000)
 {%- endmacro %}
+
+{# Days from 1970-01-01 to a date, as an integer: what a window's `range between n preceding` counts in. #}
+{% macro day_number(day) -%}
+    {{ return(adapter.dispatch('day_number', 'tunelake')(day)) }}
+{%- endmacro %}
+
+{% macro default__day_number(day) -%}
+    date_diff('day', cast('1970-01-01' as date), {{ day }})
+{%- endmacro %}
+
+{% macro snowflake__day_number(day) -%}
+    datediff(day, cast('1970-01-01' as date), {{ day }})
+{%- endmacro %}
