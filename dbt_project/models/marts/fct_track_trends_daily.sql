@@ -6,8 +6,21 @@
 {#- Each day compares with the same track 1, 7 and 28 days before: a window over the track's days,
     framed on the day number, so the day it names or nothing (a missing day is not the one
     before it). One sort by track and day, where three self-joins hashed the whole fact three
-    times. An incremental run rebuilds the days from `since` on, reading 28 days more. -#}
+    times. An incremental run rebuilds the days from `since` to the latest built (`latest`) and
+    reads only those days and the days 1, 7 and 28 before each: a frame finds its day by value,
+    so the days between need not be there. -#}
 {%- set since = incremental_since('observed_date') %}
+{%- if since is not none %}
+    {%- set latest = run_query('select max(observed_date) from ' ~ ref('fct_track_popularity_daily')).columns[0].values()[0] %}
+    {%- set latest = since if latest is none else modules.datetime.date.fromisoformat((latest | string)[:10]) %}
+    {%- set read_days = [] %}
+    {%- for offset in range((latest - since).days + 1) %}
+        {%- for back in [0, 1, 7, 28] %}
+            {%- set day = since + modules.datetime.timedelta(days=offset - back) %}
+            {%- if day not in read_days %}{% do read_days.append(day) %}{% endif %}
+        {%- endfor %}
+    {%- endfor %}
+{%- endif %}
 
 with
 
@@ -20,7 +33,11 @@ daily as (
         {{ day_number('observed_date') }} as day_number
     from {{ ref('fct_track_popularity_daily') }}
     {%- if since is not none %}
-        where observed_date >= {{ date_literal(since - modules.datetime.timedelta(days=28)) }}
+        where observed_date in (
+            {%- for day in read_days | sort %}
+            {{ date_literal(day) }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        )
     {%- endif %}
 
 ),
