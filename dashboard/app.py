@@ -1,13 +1,18 @@
 """tunelake dashboard: `streamlit run dashboard/app.py` (or `make dashboard`) over the dbt marts.
 
-The server, as an `st.App`: Streamlit serves the pages of `dashboard/pages.py`, and as it starts,
-a thread does the work of a first page load ahead of the first visitor (`dashboard.warm_up`).
+The server, as an `st.App`: Streamlit serves the pages of `dashboard/pages.py`. As it starts, before
+its first answer, it does the work of a first page load (`dashboard.warm_up`): the first visitor
+finds the imports done and the default page's answers cached. Its socket listens from the start,
+so a visitor who comes earlier waits for the end of the warm-up, then is served; `streamlit run`
+prints the dashboard's address once it is ready. A warehouse slow to answer (a remote engine, a
+sign-in) holds the start for `WARM_UP_WAIT_SECONDS` at most; the warm-up then goes on beside
+the served pages.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sys
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,12 +24,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dashboard.warm_up import warm_up
 
+WARM_UP_WAIT_SECONDS = 15
+
 
 @asynccontextmanager
 async def lifespan(_app: st.App) -> AsyncIterator[None]:
-    # In a thread, so the server answers at once: a visitor who comes before the warm-up ends
-    # waits for what is left of it (imports and cached answers are shared), not for all of it.
-    threading.Thread(target=warm_up, name="dashboard-warm-up", daemon=True).start()
+    # Off the event loop, but awaited: the warm-up would otherwise compete for the cores with the
+    # first visitor's browser, which is compiling Streamlit's scripts at that moment.
+    warming = asyncio.ensure_future(asyncio.to_thread(warm_up))
+    await asyncio.wait([warming], timeout=WARM_UP_WAIT_SECONDS)
     yield
 
 

@@ -2,13 +2,13 @@
 
 A new server has imported Streamlit and nothing else: the first visitor would wait for pandas,
 pyarrow and Altair to import, for the warehouse to answer and for Altair to build its schema
-validator. `warm_up` does that work in a thread while the browser is still fetching Streamlit's
-scripts, and leaves the default page's answers (Catalog overview, default filters) in the query
-cache the pages read (`queries.read`).
+validator. `warm_up` does that work before the server's first answer (`dashboard/app.py`), so it
+does not compete for the cores with the browser compiling Streamlit's scripts, and leaves the
+default page's answers (Catalog overview, default filters) in the query cache the pages read
+(`queries.read`).
 
 Only the default page's: the other pages' answers cost a few milliseconds each once the
-connection is open, and warming them all put more work on the cores the first page shares
-with the browser.
+connection is open, and warming them all would hold the server's start longer.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ def start_dashboard(
         try:
             if requests.get(f"{url}/_stcore/health", timeout=2).text == "ok":
                 return process, url
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or warming up
             pass
         if time.monotonic() > deadline or process.poll() is not None:
             stop(process)
