@@ -206,7 +206,7 @@ def test_the_dashboard_reads_the_demo_only_when_asked(demo_run):
             try:
                 if requests.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).text == "ok":
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or warming up
                 time.sleep(0.2)
         assert process.poll() is None, "tunelake dashboard --demo exited instead of serving the demo's marts"
     finally:
