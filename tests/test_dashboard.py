@@ -590,6 +590,17 @@ def test_without_plays_my_listening_says_how_to_load_them_and_the_other_pages_st
 
 
 @pytest.mark.e2e
+def test_the_server_answers_once_the_first_page_is_warmed(warehouse, tmp_path):
+    process, server = serve(warehouse, tmp_path / "streamlit.log")
+    try:
+        # At its first answer: the first visitor finds the imports done and the default page's answers
+        # cached, and the browser compiling Streamlit's scripts does not share the cores with that work.
+        assert re.search(r"dashboard warm-up in [\d.]+ s: the default page's answers cached", server.output())
+    finally:
+        stop(process)
+
+
+@pytest.mark.e2e
 @pytest.mark.browser
 def test_a_page_shows_a_new_build_at_once_without_a_restart(warehouse, browser, tmp_path):
     rebuilt = tmp_path / "tunelake.duckdb"
