@@ -39,4 +39,5 @@ final as (
 )
 
 select * from final
+{{ order_by_day('observed_date') }}
 {%- endmacro %}

@@ -3,12 +3,13 @@
     clustered create of a query with date arithmetic.) -#}
 {{ incremental_fact_config(['track_id', 'observed_date'], 'observed_date', cluster_by_date=false) }}
 
-{#- Each day compares with the same track 1, 7 and 28 days before: a window over the track's days,
-    framed on the day number, so the day it names or nothing (a missing day is not the one
-    before it). One sort by track and day, where three self-joins hashed the whole fact three
-    times. An incremental run rebuilds the days from `since` to the latest built (`latest`) and
-    reads only those days and the days 1, 7 and 28 before each: a frame finds its day by value,
-    so the days between need not be there. -#}
+{#- Each day compares with the same track 1, 7 and 28 days before. A full build: a window over
+    the track's days, framed on the day number, so the day it names or nothing (a missing day is
+    not the one before it); one sort by track and day, where three self-joins hashed the whole
+    fact three times. An incremental run rebuilds the days from `since` to the latest built
+    (`latest`) and reads only those days and the days 1, 7 and 28 before each; it finds them with
+    three joins on the day number instead, the same rows (one per track and day, the fact's key)
+    for less: at a million tracks, 1.3-1.8 s against 2.2-2.6 s for the window over 7 days. -#}
 {%- set since = incremental_since('observed_date') %}
 {%- if since is not none %}
     {%- set latest = run_query('select max(observed_date) from ' ~ ref('fct_track_popularity_daily')).columns[0].values()[0] %}
@@ -50,6 +51,8 @@ tracks as (
 
 compared as (
 
+    {%- if since is none %}
+
     select
         track_id,
         observed_date,
@@ -71,6 +74,33 @@ compared as (
         ) as change_28d
 
     from daily
+
+    {%- else %}
+
+    select
+        rebuilt.track_id,
+        rebuilt.observed_date,
+        rebuilt.signal_score,
+        rebuilt.signal_score - day_before.signal_score as change_1d,
+        rebuilt.signal_score - week_before.signal_score as change_7d,
+        rebuilt.signal_score - four_weeks_before.signal_score as change_28d
+
+    from daily as rebuilt
+    left join daily as day_before
+        on
+            rebuilt.track_id = day_before.track_id
+            and rebuilt.day_number - 1 = day_before.day_number
+    left join daily as week_before
+        on
+            rebuilt.track_id = week_before.track_id
+            and rebuilt.day_number - 7 = week_before.day_number
+    left join daily as four_weeks_before
+        on
+            rebuilt.track_id = four_weeks_before.track_id
+            and rebuilt.day_number - 28 = four_weeks_before.day_number
+    where rebuilt.observed_date >= {{ date_literal(since) }}
+
+    {%- endif %}
 
 ),
 
@@ -105,9 +135,6 @@ final as (
     from compared
     left join tracks
         on compared.track_id = tracks.track_id
-    {%- if since is not none %}
-        where compared.observed_date >= {{ date_literal(since) }}
-    {%- endif %}
 
 )
 
