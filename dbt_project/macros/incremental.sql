@@ -77,26 +77,6 @@
 {%- endmacro %}
 
 {#
-    The order a daily fact's rows are written in. DuckDB: by day, so its zone maps skip the
-    other days when an incremental run reads the last ones (the trends, the dimensions' first
-    and last seen): the 7 days of 90 the trends read at a million tracks took 0.47 s from a
-    fact in hash order, 0.08-0.13 s from one in day order, for 8 s more on the full build.
-    DuckDB's stand-in for Snowflake's clustering (dbt-snowflake writes a clustered table in its
-    key's order the same way) and Iceberg's day partitions; nothing elsewhere.
-#}
-{% macro order_by_day(date_column) -%}
-    {{ return(adapter.dispatch('order_by_day', 'tunelake')(date_column)) }}
-{%- endmacro %}
-
-{% macro default__order_by_day(date_column) -%}
-    {{ return('') }}
-{%- endmacro %}
-
-{% macro duckdb__order_by_day(date_column) -%}
-    {{ return('order by ' ~ date_column) }}
-{%- endmacro %}
-
-{#
     The table properties of a model partitioned by `partitions` (partition_by_day): none where
     the adapter takes the partitions from `partitioned_by` (Athena) or has none, Trino's
     Iceberg `partitioning` property on Trino.

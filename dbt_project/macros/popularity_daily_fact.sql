@@ -39,5 +39,4 @@ final as (
 )
 
 select * from final
-{{ order_by_day('observed_date') }}
 {%- endmacro %}
