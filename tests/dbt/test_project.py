@@ -86,6 +86,30 @@ def test_each_track_names_its_artists_in_credit_order(warehouse):
     assert different == 0
 
 
+@pytest.mark.parametrize(
+    ("order_by", "limit", "expected"),
+    [
+        ("order by name desc", None, "d, c, b, a"),
+        ("order by credit, name", None, "a, d, b, c"),
+        ("order by name", 2, "a, b"),
+        ("order by credit", None, "a, d, b, c"),
+    ],
+)
+@pytest.mark.e2e
+def test_listagg_answers_every_form_in_order(warehouse, order_by, limit, expected):
+    """macros/listagg.sql sorts lists for one ascending column and leaves the other forms of
+    dbt's `listagg` (a limit, a descending or multi-column order) to DuckDB's `string_agg`:
+    every form compiles and answers in the order asked, nulls skipped."""
+    settings, _ = warehouse
+    arguments = ", ".join(repr(value) for value in ("name", "', '", order_by, *([limit] if limit else [])))
+    query = (
+        f"select {{{{ dbt.listagg({arguments}) }}}} as names "
+        "from (values ('c', 2), ('a', 1), (null, 1), ('b', 2), ('d', 1)) as credits(name, credit)"
+    )
+    result = run_dbt(["show", "--quiet", "--inline", query], duckdb_path=settings.duckdb_path)
+    assert result.result.results[0].agate_table.rows[0][0] == expected
+
+
 @pytest.mark.e2e
 def test_every_model_and_every_column_in_the_catalog_is_described(warehouse):
     settings, _ = warehouse
