@@ -448,6 +448,7 @@ def report(r: Result, quick: bool, goals: Goals = GOALS) -> str:
     s = r.scale
     full, inc, dims = r.full, r.incremental, r.dims
     share = inc.seconds / full.seconds
+    idle_share = r.idle.seconds / full.seconds
     added = inc.seconds - r.idle.seconds
     added_share = added / full.seconds
     size = f"{s.tracks:,} tracks, {s.album_count:,} albums, {s.artist_count:,} artists x {s.days} days"
@@ -500,7 +501,7 @@ def report(r: Result, quick: bool, goals: Goals = GOALS) -> str:
             "the same `dbt run` again, nothing new (start, every model, same lookback)",
             f"{r.idle.seconds:.1f} s ({r.idle.dbt_elapsed:.1f} s)",
             "-",
-            f"{r.idle.seconds / full.seconds:.1%} of the full build",
+            f"{idle_share:.1%} of the full build",
         )
     )
     lines.append(
@@ -560,7 +561,7 @@ def report(r: Result, quick: bool, goals: Goals = GOALS) -> str:
         + ("reached" if elapsed_share <= goals.incremental_share else "not reached")
         + f". Any dbt command costs {r.floor.seconds:.1f} s before its first model ({floor_share:.0%} of this "
         f"full build), and the same run with nothing new takes {r.idle.seconds:.1f} s "
-        f"({r.idle.seconds / full.seconds:.1%}). The rest of the share is the cost of starting dbt and running "
+        f"({idle_share:.1%}). The rest of the share is the cost of starting dbt and running "
         f"its {len(r.idle.nodes)} models, whatever arrived."
     )
     lines.append(

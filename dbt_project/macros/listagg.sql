@@ -11,16 +11,16 @@
 #}
 {% macro duckdb__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
     {%- set order_by = (order_by_clause or '') | trim -%}
-    {%- set order_expression = order_by[9:] | trim -%}
-    {%- if order_expression.lower().endswith(' asc') -%}
-        {%- set order_expression = order_expression[:-4] -%}
-    {%- endif -%}
     {%- if limit_num -%}
         list_aggr((array_agg({{ measure }} {{ order_by }}))[1:{{ limit_num }}], 'string_agg', {{ delimiter_text }})
     {%- elif not order_by.lower().startswith('order by ') or ',' in order_by
         or order_by.lower().endswith(' desc') -%}
         string_agg({{ measure }}, {{ delimiter_text }} {{ order_by }})
     {%- else -%}
+    {%- set order_expression = order_by[9:] | trim -%}
+    {%- if order_expression.lower().endswith(' asc') -%}
+        {%- set order_expression = order_expression[:-4] -%}
+    {%- endif -%}
     case when count({{ measure }}) > 0 then
         array_to_string(
             list_transform(
